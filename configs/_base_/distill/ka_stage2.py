@@ -1,0 +1,42 @@
+# KA stage 2 (He et al., CVPR 2019): CE + 50 * knowledge translation + 1 * affinity, with the
+# teacher feature encoded by the frozen stage-1 encoder and the student's feature mapped by two
+# adapters (3x3 conv + BN + ReLU). Leaf configs set the channels and the stage-1 checkpoint:
+#   teacher_autoencoder: in_channels (teacher feature), checkpoint (stage-1 .pth)
+#   student_adapter / student_affinity_adapter: in_channel (student feature),
+#       out_channel (= code channels of the auto-encoder, in_channels // 2 by default)
+model = dict(
+    _scope_='mmrazor',
+    type='SingleTeacherDistill',
+    distiller=dict(
+        type='SegmentationDistiller',
+        student_recorders=dict(
+            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+        teacher_recorders=dict(
+            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+        connectors=dict(
+            teacher_autoencoder=dict(
+                type='KAAutoEncoderConnector', in_channels=None, mode='encode',
+                checkpoint=None,
+                checkpoint_prefix='distiller.connectors.teacher_autoencoder.'),
+            student_adapter=dict(
+                type='ConvModuleConnector', in_channel=None, out_channel=None, kernel_size=3,
+                padding=1, norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU')),
+            student_affinity_adapter=dict(
+                type='ConvModuleConnector', in_channel=None, out_channel=None, kernel_size=3,
+                padding=1, norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'))),
+        distill_losses=dict(
+            loss_ka=dict(type='KnowledgeAdaptationLoss', p=1, normalize='position',
+                         loss_weight=50.0),
+            loss_affinity=dict(type='AffinityLoss', loss_weight=1.0)),
+        loss_forward_mappings=dict(
+            loss_ka=dict(
+                feat_S=dict(recorder='head_feat', from_student=True, data_idx=0,
+                            connector='student_adapter'),
+                feat_T=dict(recorder='head_feat', from_student=False, data_idx=0,
+                            connector='teacher_autoencoder')),
+            loss_affinity=dict(
+                feat_S=dict(recorder='head_feat', from_student=True, data_idx=0,
+                            connector='student_affinity_adapter'),
+                feat_T=dict(recorder='head_feat', from_student=False, data_idx=0,
+                            connector='teacher_autoencoder')))))
+find_unused_parameters = True

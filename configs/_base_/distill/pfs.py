@@ -1,0 +1,27 @@
+# PFS (Shan et al., arXiv:1910.14226): pixel-wise feature similarities of the decode-head feature
+# (input of conv_seg) + weighted soft-prediction imitation on the logits. The paper's weights are
+# not public; 10 (PFS) and 1 (imitation, tau 1) are the project's choice.
+model = dict(
+    _scope_='mmrazor',
+    type='SingleTeacherDistill',
+    distiller=dict(
+        type='SegmentationDistiller',
+        student_recorders=dict(
+            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        teacher_recorders=dict(
+            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        distill_losses=dict(
+            loss_pfs=dict(type='PixelFeatureSimilarityLoss', mode='cosine_mse',
+                          loss_weight=10.0),
+            loss_wsi=dict(type='WeightedSoftImitationLoss', tau=1.0, weighting='gap',
+                          loss_weight=1.0)),
+        loss_forward_mappings=dict(
+            loss_pfs=dict(
+                feat_S=dict(recorder='head_feat', from_student=True, data_idx=0),
+                feat_T=dict(recorder='head_feat', from_student=False, data_idx=0)),
+            loss_wsi=dict(
+                preds_S=dict(recorder='logits', from_student=True),
+                preds_T=dict(recorder='logits', from_student=False)))))
+find_unused_parameters = True

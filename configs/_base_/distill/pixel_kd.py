@@ -1,0 +1,16 @@
+# Pixel-wise KD on the logits (baseline of the KA/PFS/AICSD comparisons): tau 1, weight 1.
+model = dict(
+    _scope_='mmrazor',
+    type='SingleTeacherDistill',
+    distiller=dict(
+        type='SegmentationDistiller',
+        student_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        teacher_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        distill_losses=dict(loss_kd=dict(type='PixelwiseKDLoss', tau=1.0, loss_weight=1.0)),
+        loss_forward_mappings=dict(
+            loss_kd=dict(
+                preds_S=dict(recorder='logits', from_student=True),
+                preds_T=dict(recorder='logits', from_student=False)))))
+find_unused_parameters = True

@@ -1,0 +1,3 @@
+from .synthetic_scenes_dataset import SyntheticScenesDataset
+
+__all__ = ['SyntheticScenesDataset']

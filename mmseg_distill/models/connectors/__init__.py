@@ -1,0 +1,3 @@
+from .ka_autoencoder import KAAutoEncoderConnector
+
+__all__ = ['KAAutoEncoderConnector']

@@ -1,0 +1,66 @@
+from typing import Optional
+
+import torch
+import torch.nn as nn
+
+from mmrazor.registry import MODELS
+from ..utils import (align_spatial, chunked_row_softmax_kl, cosine_affinity_sq_error,
+                     float32_compute, l2_normalize, positions_as_rows)
+
+MODES = ('cosine_mse', 'softmax_kl')
+
+
+def check_feature_maps(feat_S: torch.Tensor, feat_T: torch.Tensor, loss_name: str) -> None:
+    if feat_S.dim() != 4 or feat_T.dim() != 4:
+        raise ValueError(f'{loss_name} expects feature maps (N, C, H, W), got student '
+                         f'{tuple(feat_S.shape)} and teacher {tuple(feat_T.shape)}')
+
+
+@MODELS.register_module()
+class PixelFeatureSimilarityLoss(nn.Module):
+    """PFS: distil the similarity of every position to every other position.
+
+    Shan et al., "Distilling Pixel-Wise Feature Similarities for Semantic Segmentation",
+    arXiv:1910.14226. No code of the paper exists; the form is the project's:
+
+    ``mode='cosine_mse'`` (default): positions L2-normalised over channels, S (P x C_S) and
+    T (P x C_T) per image,
+
+    .. math::
+        A = S S^\\top,\\quad L = \\frac{1}{N P^2}\\sum_n \\sum_{ij} (A^S_{ij} - A^T_{ij})^2
+
+    evaluated exactly through C x C Gram matrices (see ``models/utils/similarity.py``): no
+    P x P tensor exists in the forward or backward pass, and C_S may differ from C_T.
+
+    ``mode='softmax_kl'``: each row of A/tau becomes a distribution over positions and
+    :math:`L = \\tau^2\\,\\mathrm{mean}_{n,i}\\ \\mathrm{KL}(\\sigma(A^T_i/\\tau)\\|\\sigma(A^S_i/\\tau))`,
+    evaluated ``chunk_size`` rows at a time with recomputation in backward (bounded memory).
+
+    Project choices: student resized (bilinear) to the teacher's size; teacher detached.
+    """
+
+    def __init__(self, mode: str = 'cosine_mse', tau: float = 1.0, loss_weight: float = 1.0,
+                 align_to: str = 'teacher', chunk_size: Optional[int] = 4096):
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        self.mode = mode
+        self.tau = tau
+        self.loss_weight = loss_weight
+        self.align_to = align_to
+        self.chunk_size = chunk_size
+
+    @float32_compute
+    def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
+        check_feature_maps(feat_S, feat_T, type(self).__name__)
+        feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), self.align_to)
+        rows_S = l2_normalize(positions_as_rows(feat_S), dim=-1)
+        rows_T = l2_normalize(positions_as_rows(feat_T), dim=-1)
+        num_pos = rows_S.shape[1]
+        if self.mode == 'cosine_mse':
+            sq_error = cosine_affinity_sq_error(rows_S, rows_T, self.chunk_size)
+            loss = (sq_error.sum() / (sq_error.numel() * num_pos * num_pos)).to(rows_S.dtype)
+        else:
+            kl = chunked_row_softmax_kl(rows_S, rows_T, self.tau, self.chunk_size)
+            loss = self.tau**2 * kl.mean()
+        return self.loss_weight * loss

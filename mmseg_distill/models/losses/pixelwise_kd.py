@@ -1,0 +1,51 @@
+from typing import Optional
+
+import torch
+import torch.nn as nn
+
+from mmrazor.registry import MODELS
+from ..utils import (align_spatial, check_same_classes, float32_compute, masked_mean,
+                     pixel_kl_divergence, valid_mask_from_gt)
+
+
+@MODELS.register_module()
+class PixelwiseKDLoss(nn.Module):
+    """Pixel-wise knowledge distillation on logits (Hinton KD applied to every pixel).
+
+    .. math::
+        L = \\tau^2 \\frac{1}{|V|} \\sum_{i \\in V} \\mathrm{KL}\\big(
+            \\sigma(z^T_i/\\tau) \\,\\|\\, \\sigma(z^S_i/\\tau)\\big)
+
+    with :math:`\\sigma` the softmax over the K classes at pixel i and V the valid pixels (all
+    pixels unless ``gt_seg`` is given, then those whose label is not ``ignore_index``). This is
+    the plain baseline that KA, PFS and AICSD compare against; AICSD uses it with tau=1.
+
+    Project choices: the student logits are resized bilinearly to the teacher's size
+    (``align_to``); the mean runs over pixels of the whole (per-GPU) batch; the teacher is
+    detached.
+
+    Args:
+        tau (float): temperature. Default 1.0.
+        loss_weight (float): weight of the loss. Default 1.0.
+        align_to (str): 'teacher' (default) or 'student'.
+        ignore_index (int): label of ignored pixels when ``gt_seg`` is passed. Default 255.
+    """
+
+    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0, align_to: str = 'teacher',
+                 ignore_index: int = 255):
+        super().__init__()
+        if tau <= 0:
+            raise ValueError(f'tau must be positive, got {tau}')
+        self.tau = tau
+        self.loss_weight = loss_weight
+        self.align_to = align_to
+        self.ignore_index = ignore_index
+
+    @float32_compute
+    def forward(self, preds_S: torch.Tensor, preds_T: torch.Tensor,
+                gt_seg: Optional[torch.Tensor] = None) -> torch.Tensor:
+        check_same_classes(preds_S, preds_T, type(self).__name__)
+        preds_S, preds_T = align_spatial(preds_S, preds_T.detach(), self.align_to)
+        kl = pixel_kl_divergence(preds_S, preds_T, self.tau)
+        valid = valid_mask_from_gt(gt_seg, kl.shape[-2:], self.ignore_index)
+        return self.loss_weight * self.tau**2 * masked_mean(kl, valid)

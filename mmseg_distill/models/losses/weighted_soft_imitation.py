@@ -1,0 +1,72 @@
+from typing import Optional
+
+import torch
+import torch.nn as nn
+
+from mmrazor.registry import MODELS
+from ..utils import (align_spatial, check_same_classes, float32_compute, pixel_kl_divergence,
+                     valid_mask_from_gt)
+
+WEIGHTINGS = ('gap', 'uniform')
+
+
+@MODELS.register_module()
+class WeightedSoftImitationLoss(nn.Module):
+    """PFS's weighted pixel-level soft-prediction imitation.
+
+    Shan et al., "Distilling Pixel-Wise Feature Similarities for Semantic Segmentation",
+    arXiv:1910.14226. The paper weights each pixel's imitation by the teacher-student knowledge
+    gap there; its exact form is not public, so the project defines (``weighting='gap'``):
+
+    .. math::
+        g_i = \\mathrm{KL}(p^T_i \\| p^S_i)\\ \\text{(detached)},\\quad
+        w_i = g_i / \\overline{g},\\quad
+        L = \\tau^2 \\frac{1}{|V|}\\sum_{i\\in V} w_i\\, \\mathrm{KL}(p^T_i \\| p^S_i)
+
+    with :math:`p = \\mathrm{softmax}(z/\\tau)` over classes and :math:`\\overline{g}` the mean
+    gap over the valid pixels V of the same image, so the weights average to 1 per image and the
+    loss has the scale of plain pixel KD. When an image has no gap at all (student equals
+    teacher) its weights are 0 and so is its loss. ``weighting='uniform'`` gives plain pixel KD.
+
+    Project choices: tau=1 by default; normalisation of the weights per image (so the loss does
+    not depend on how images are split across GPUs); student resized to the teacher's size;
+    images contribute by their number of valid pixels; teacher detached.
+
+    Args:
+        tau (float): temperature. Default 1.0.
+        weighting (str): 'gap' (default) or 'uniform'.
+        loss_weight (float): Default 1.0.
+        align_to (str): 'teacher' (default) or 'student'.
+        ignore_index (int): label of ignored pixels when ``gt_seg`` is passed. Default 255.
+    """
+
+    def __init__(self, tau: float = 1.0, weighting: str = 'gap', loss_weight: float = 1.0,
+                 align_to: str = 'teacher', ignore_index: int = 255):
+        super().__init__()
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f'weighting must be one of {WEIGHTINGS}, got {weighting!r}')
+        if tau <= 0:
+            raise ValueError(f'tau must be positive, got {tau}')
+        self.tau = tau
+        self.weighting = weighting
+        self.loss_weight = loss_weight
+        self.align_to = align_to
+        self.ignore_index = ignore_index
+
+    @float32_compute
+    def forward(self, preds_S: torch.Tensor, preds_T: torch.Tensor,
+                gt_seg: Optional[torch.Tensor] = None) -> torch.Tensor:
+        check_same_classes(preds_S, preds_T, type(self).__name__)
+        preds_S, preds_T = align_spatial(preds_S, preds_T.detach(), self.align_to)
+        kl = pixel_kl_divergence(preds_S, preds_T, self.tau).flatten(1)  # (N, P)
+        valid = valid_mask_from_gt(gt_seg, preds_T.shape[-2:], self.ignore_index)
+        valid = torch.ones_like(kl) if valid is None else valid.flatten(1).to(kl.dtype)
+        if self.weighting == 'gap':
+            gap = kl.detach() * valid
+            mean_gap = gap.sum(1, keepdim=True) / valid.sum(1, keepdim=True).clamp_min(1.0)
+            weights = torch.where(mean_gap > 0, gap / mean_gap.clamp_min(1e-30),
+                                  torch.zeros_like(gap))
+        else:
+            weights = valid
+        total = (weights * kl * valid).sum()
+        return self.loss_weight * self.tau**2 * total / valid.sum().clamp_min(1.0)

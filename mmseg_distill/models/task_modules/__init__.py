@@ -1,0 +1,3 @@
+from .recorders import GroundTruthSegRecorder
+
+__all__ = ['GroundTruthSegRecorder']

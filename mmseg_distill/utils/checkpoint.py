@@ -1,0 +1,21 @@
+from typing import Dict
+
+import torch
+from mmengine.runner import CheckpointLoader
+
+
+def load_state_dict_under(filename: str, prefix: str,
+                          map_location: str = 'cpu') -> Dict[str, torch.Tensor]:
+    """Entries of a checkpoint's state_dict whose key starts with ``prefix``, prefix removed.
+
+    The prefix is removed from the start of the key only (never replaced elsewhere in it).
+    """
+    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    state = checkpoint.get('state_dict', checkpoint)
+    selected = {key[len(prefix):]: value for key, value in state.items()
+                if key.startswith(prefix)}
+    if not selected:
+        roots = sorted({key.split('.', 1)[0] for key in state})
+        raise KeyError(f"no key of {filename} starts with '{prefix}' (top-level names: "
+                       f'{roots[:10]})')
+    return selected

@@ -1,0 +1,103 @@
+"""Packaging for mmseg_distill.
+
+Besides the package, two things OpenMMLab users rely on are installed:
+- ``mmseg_distill/.mim/{configs,tools}`` so that ``mim`` finds the project's configs (copies in a
+  wheel, symlinks in an editable install, as OpenMMLab projects do);
+- ``mmseg_distill_boot.pth`` next to the packages, which runs the start-up fixes of
+  ``mmseg_distill_boot`` in every interpreter of the environment (see that module).
+"""
+import os
+import os.path as osp
+import shutil
+import sys
+
+from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.editable_wheel import editable_wheel
+
+HERE = osp.dirname(osp.abspath(__file__))
+PTH_FILE = 'mmseg_distill_boot.pth'
+MIM_ITEMS = ('configs', 'tools', 'model-index.yml')
+
+
+def read_version():
+    namespace = {}
+    with open(osp.join(HERE, 'mmseg_distill', 'version.py')) as f:
+        exec(f.read(), namespace)
+    return namespace['__version__']
+
+
+def read_requirements(name):
+    lines = []
+    with open(osp.join(HERE, 'requirements', name)) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if line:
+                lines.append(line)
+    return lines
+
+
+def add_mim_extension(editable):
+    """Expose configs/tools under ``mmseg_distill/.mim``: links when editable, copies otherwise."""
+    mim_dir = osp.join(HERE, 'mmseg_distill', '.mim')
+    os.makedirs(mim_dir, exist_ok=True)
+    for item in MIM_ITEMS:
+        src, dst = osp.join(HERE, item), osp.join(mim_dir, item)
+        if not osp.exists(src):
+            continue
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if editable and sys.platform != 'win32':
+            os.symlink(osp.relpath(src, mim_dir), dst)
+        elif osp.isdir(src):
+            shutil.copytree(src, dst)
+        else:
+            shutil.copyfile(src, dst)
+
+
+class BuildPyWithStartupHook(build_py):
+    """build_py that also ships the start-up ``.pth`` at the top of site-packages."""
+
+    def run(self):
+        add_mim_extension(editable=bool(getattr(self, 'editable_mode', False)))
+        super().run()
+        self.copy_file(osp.join(HERE, PTH_FILE), osp.join(self.build_lib, PTH_FILE))
+
+    def get_outputs(self, include_bytecode=True):
+        return super().get_outputs(include_bytecode) + [osp.join(self.build_lib, PTH_FILE)]
+
+
+# torch is stated as a range: users keep the (CUDA) build they installed; CI pins 2.13.0.
+class EditableWheelWithStartupHook(editable_wheel):
+    """Editable installs (PEP 660) skip build_lib extras: put the ``.pth`` in the wheel root."""
+
+    def _run_build_commands(self, dist_name, unpacked_wheel, build_lib, tmp_dir):
+        result = super()._run_build_commands(dist_name, unpacked_wheel, build_lib, tmp_dir)
+        shutil.copyfile(osp.join(HERE, PTH_FILE), osp.join(unpacked_wheel, PTH_FILE))
+        return result
+
+
+install_requires = (['torch>=2.0'] + read_requirements('runtime.txt') +
+                    read_requirements('mmcv.txt') + read_requirements('openmmlab.txt'))
+
+setup(
+    name='mmseg_distill',
+    version=read_version(),
+    description='Knowledge distillation for semantic segmentation as MMRazor/MMSeg config',
+    long_description=open(osp.join(HERE, 'README.md')).read(),
+    long_description_content_type='text/markdown',
+    license='Apache License 2.0',
+    python_requires='>=3.8',
+    packages=find_packages(include=['mmseg_distill', 'mmseg_distill.*']),
+    py_modules=['mmseg_distill_boot'],
+    include_package_data=True,
+    package_data={'mmseg_distill': ['.mim/**/*', '.mim/*']},
+    install_requires=install_requires,
+    extras_require={'tests': read_requirements('tests.txt'),
+                    'mim': read_requirements('mim-nodeps.txt') + read_requirements('mim.txt')},
+    cmdclass={'build_py': BuildPyWithStartupHook,
+              'editable_wheel': EditableWheelWithStartupHook},
+    zip_safe=False,
+)
