@@ -5,7 +5,7 @@ import torch.nn as nn
 
 from mmrazor.registry import MODELS
 from ..utils import (align_spatial, chunked_row_softmax_kl, cosine_affinity_sq_error,
-                     float32_compute, l2_normalize, positions_as_rows)
+                     float32_compute, gram_dtype, l2_normalize, positions_as_rows)
 
 MODES = ('cosine_mse', 'softmax_kl')
 
@@ -36,11 +36,14 @@ class PixelFeatureSimilarityLoss(nn.Module):
     :math:`L = \\tau^2\\,\\mathrm{mean}_{n,i}\\ \\mathrm{KL}(\\sigma(A^T_i/\\tau)\\|\\sigma(A^S_i/\\tau))`,
     evaluated ``chunk_size`` rows at a time with recomputation in backward (bounded memory).
 
-    Project choices: student resized (bilinear) to the teacher's size; teacher detached.
+    Project choices: student resized (bilinear) to the teacher's size; teacher detached;
+    ``gram_precision='float64'`` for the Gram algebra (exact near student == teacher; 'float32'
+    is faster on GPUs with slow float64).
     """
 
     def __init__(self, mode: str = 'cosine_mse', tau: float = 1.0, loss_weight: float = 1.0,
-                 align_to: str = 'teacher', chunk_size: Optional[int] = 4096):
+                 align_to: str = 'teacher', chunk_size: Optional[int] = 4096,
+                 gram_precision: str = 'float64'):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
@@ -49,6 +52,7 @@ class PixelFeatureSimilarityLoss(nn.Module):
         self.loss_weight = loss_weight
         self.align_to = align_to
         self.chunk_size = chunk_size
+        self.gram_dtype = gram_dtype(gram_precision)
 
     @float32_compute
     def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
@@ -58,7 +62,8 @@ class PixelFeatureSimilarityLoss(nn.Module):
         rows_T = l2_normalize(positions_as_rows(feat_T), dim=-1)
         num_pos = rows_S.shape[1]
         if self.mode == 'cosine_mse':
-            sq_error = cosine_affinity_sq_error(rows_S, rows_T, self.chunk_size)
+            sq_error = cosine_affinity_sq_error(rows_S, rows_T, self.chunk_size,
+                                                self.gram_dtype)
             loss = (sq_error.sum() / (sq_error.numel() * num_pos * num_pos)).to(rows_S.dtype)
         else:
             kl = chunked_row_softmax_kl(rows_S, rows_T, self.tau, self.chunk_size)

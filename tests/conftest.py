@@ -1,0 +1,21 @@
+import os
+import sys
+
+import pytest
+import torch
+
+# tests/ has no __init__.py (the mmrazor wheel ships a top-level `tests` package); make the
+# helper modules beside this file importable.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    return REPO

@@ -1,0 +1,188 @@
+"""Naive references, written straight from each formula with loops / explicit P x P matrices.
+
+They share no code with mmseg_distill on purpose. Only torch primitives whose meaning is the
+definition itself are used (softmax of a vector, interpolate for the documented resizing).
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def resize_to(x, size):
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
+
+def pixel_kl_terms(zs, zt, tau):
+    """List over images of lists of per-pixel KL(p_t || p_s) (python loops over pixels)."""
+    zs = resize_to(zs, zt.shape[-2:])
+    out = []
+    for n in range(zt.shape[0]):
+        row = []
+        for i in range(zt.shape[2]):
+            for j in range(zt.shape[3]):
+                pt = torch.softmax(zt[n, :, i, j] / tau, 0)
+                ps = torch.softmax(zs[n, :, i, j] / tau, 0)
+                kl = sum(pt[k] * (torch.log(pt[k]) - torch.log(ps[k]))
+                         for k in range(zt.shape[1]) if pt[k] > 0)
+                row.append(kl)
+        out.append(row)
+    return out
+
+
+def pixel_kd(zs, zt, tau=1.0, valid=None):
+    terms = pixel_kl_terms(zs, zt, tau)
+    total, count = 0.0, 0
+    for n, row in enumerate(terms):
+        for p, kl in enumerate(row):
+            if valid is None or valid[n].flatten()[p]:
+                total = total + kl
+                count += 1
+    return tau**2 * total / max(count, 1)
+
+
+def weighted_soft_imitation(zs, zt, tau=1.0):
+    terms = pixel_kl_terms(zs, zt, tau)
+    total, count = 0.0, 0
+    for row in terms:
+        gaps = [float(k.detach()) for k in row]
+        mean_gap = sum(gaps) / len(gaps)
+        for kl, gap in zip(row, gaps):
+            weight = gap / mean_gap if mean_gap > 0 else 0.0
+            total = total + weight * kl
+            count += 1
+    return tau**2 * total / count
+
+
+def _spatial_softmax(z_k, tau, valid_flat=None):
+    flat = z_k.flatten() / tau
+    if valid_flat is not None and valid_flat.any():
+        probs = torch.zeros_like(flat)
+        probs[valid_flat] = torch.softmax(flat[valid_flat], 0)
+        return probs
+    return torch.softmax(flat, 0)
+
+
+def category_similarity(zs, zt, tau=4.0, pool=2, normalize=True):
+    zs = resize_to(zs, zt.shape[-2:])
+    if pool and pool > 1:
+        zs = F.avg_pool2d(zs, pool, ceil_mode=True)
+        zt = F.avg_pool2d(zt, pool, ceil_mode=True)
+    K = zt.shape[1]
+
+    def matrix(z, n):
+        rows = []
+        for k in range(K):
+            q = _spatial_softmax(z[n, k], tau)
+            if normalize:
+                q = q / math.sqrt(float((q * q).sum()))
+            rows.append(q)
+        return [[float((rows[a] * rows[b]).sum()) for b in range(K)] for a in range(K)]
+
+    total = 0.0
+    for n in range(zt.shape[0]):
+        ms, mt = matrix(zs, n), matrix(zt, n)
+        total += sum((ms[a][b] - mt[a][b])**2 for a in range(K) for b in range(K)) / K / K
+    return total / zt.shape[0]
+
+
+def inter_class_similarity(zs, zt, tau=1.0, normalize=True, valid=None):
+    zs = resize_to(zs, zt.shape[-2:])
+    K = zt.shape[1]
+
+    def matrix(z, n):
+        v = None if valid is None else valid[n].flatten()
+        probs = [_spatial_softmax(z[n, k], tau, v) for k in range(K)]
+        m = []
+        for a in range(K):
+            row = []
+            for b in range(K):
+                kl = 0.0
+                for x in range(probs[a].numel()):
+                    pa, pb = float(probs[a][x]), float(probs[b][x])
+                    if pa > 0:
+                        kl += pa * (math.log(pa) - math.log(pb))
+                row.append(kl)
+            if normalize:
+                norm = math.sqrt(sum(r * r for r in row))
+                row = [r / norm if norm > 0 else 0.0 for r in row]
+            m.append(row)
+        return m
+
+    total, images = 0.0, 0
+    for n in range(zt.shape[0]):
+        if valid is not None and not valid[n].any():
+            continue
+        ms, mt = matrix(zs, n), matrix(zt, n)
+        total += sum((ms[a][b] - mt[a][b])**2 for a in range(K) for b in range(K)) / K / K
+        images += 1
+    return total / max(images, 1)
+
+
+def pixel_similarity(feats_s, feats_t, pairs='adjacent'):
+    size = max((tuple(f.shape[-2:]) for f in feats_t), key=lambda s: s[0] * s[1])
+
+    def attention(f):
+        a = resize_to((f**2).mean(1, keepdim=True), size).flatten(1)
+        return a / a.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+    def residuals(feats):
+        maps = [attention(f) for f in feats]
+        idx = [(l, l + 1) for l in range(len(maps) - 1)] if pairs == 'adjacent' else \
+            [(l, m) for l in range(len(maps)) for m in range(l + 1, len(maps))]
+        out = []
+        for l, m in idx:
+            r = maps[m] - maps[l]
+            out.append(r / r.norm(dim=1, keepdim=True).clamp_min(1e-12))
+        return out
+
+    rs, rt = residuals(feats_s), residuals(feats_t)
+    return sum(((a - b)**2).mean() for a, b in zip(rs, rt)) / len(rs)
+
+
+def _normalized_rows(f):
+    rows = f.flatten(2).transpose(1, 2)
+    return rows / rows.norm(dim=2, keepdim=True).clamp_min(1e-12)
+
+
+def pixel_feature_similarity(fs, ft, mode='cosine_mse', tau=1.0):
+    fs = resize_to(fs, ft.shape[-2:])
+    s, t = _normalized_rows(fs), _normalized_rows(ft)
+    a_s = s @ s.transpose(1, 2)  # explicit P x P
+    a_t = t @ t.transpose(1, 2)
+    if mode == 'cosine_mse':
+        return ((a_s - a_t)**2).mean()
+    log_q_s = torch.log_softmax(a_s / tau, dim=2)
+    q_t = torch.softmax(a_t / tau, dim=2)
+    return tau**2 * (q_t * (torch.log(q_t) - log_q_s)).sum(2).mean()
+
+
+def affinity(fs, ft):
+    fs = resize_to(fs, ft.shape[-2:])
+    s, t = _normalized_rows(fs), _normalized_rows(ft)
+    P = s.shape[1]
+    a_s = s @ s.transpose(1, 2) / P
+    a_t = t @ t.transpose(1, 2) / P
+    return (a_s - a_t).norm(dim=2).mean()
+
+
+def knowledge_adaptation(fs, ft, p=1):
+    fs = resize_to(fs, ft.shape[-2:])
+    total, count = 0.0, 0
+    for n in range(ft.shape[0]):
+        for i in range(ft.shape[2]):
+            for j in range(ft.shape[3]):
+                e = ft[n, :, i, j]
+                c = fs[n, :, i, j]
+                d = e / e.norm().clamp_min(1e-12) - c / c.norm().clamp_min(1e-12)
+                total = total + d.abs().pow(p).sum().pow(1.0 / p)
+                count += 1
+    return total / count
+
+
+def autoencoder_reconstruction(recon, target, code, alpha):
+    mse = ((recon - target)**2).mean()
+    l1 = sum(code[n].abs().sum() for n in range(code.shape[0])) / code.shape[0]
+    return mse + alpha * l1

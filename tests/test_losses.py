@@ -1,0 +1,297 @@
+"""Every loss against its naive reference, plus the edge cases of the brief."""
+import pytest
+import torch
+
+import mmseg_distill  # noqa: F401  (registers)
+import naive_reference as naive
+from mmrazor.registry import MODELS
+from mmseg_distill.models.losses import (AffinityLoss, AutoEncoderReconstructionLoss,
+                                         CategorySimilarityLoss, InterClassSimilarityLoss,
+                                         KnowledgeAdaptationLoss, PixelFeatureSimilarityLoss,
+                                         PixelSimilarityLoss, PixelwiseKDLoss,
+                                         WeightedSoftImitationLoss)
+
+LOGIT_LOSSES = {
+    'PixelwiseKDLoss': (dict(tau=2.0), lambda s, t: naive.pixel_kd(s, t, tau=2.0)),
+    'WeightedSoftImitationLoss': (dict(tau=2.0),
+                                  lambda s, t: naive.weighted_soft_imitation(s, t, tau=2.0)),
+    'CategorySimilarityLoss': (dict(tau=4.0, pool_size=2),
+                               lambda s, t: naive.category_similarity(s, t, 4.0, 2, True)),
+    'InterClassSimilarityLoss': (dict(tau=1.0),
+                                 lambda s, t: naive.inter_class_similarity(s, t, 1.0, True)),
+}
+FEATURE_LOSSES = {
+    'PixelFeatureSimilarityLoss': (dict(), naive.pixel_feature_similarity),
+    'AffinityLoss': (dict(), naive.affinity),
+}
+
+
+def build(name, **kwargs):
+    return MODELS.build(dict(type=name, **kwargs))
+
+
+@pytest.mark.parametrize('name', sorted(LOGIT_LOSSES))
+@pytest.mark.parametrize('shapes', [((2, 5, 6, 6), (2, 5, 6, 6)), ((2, 4, 5, 7), (2, 4, 10, 9)),
+                                    ((1, 3, 8, 8), (1, 3, 4, 4))])
+def test_logit_losses_match_naive(name, shapes):
+    kwargs, reference = LOGIT_LOSSES[name]
+    zs = torch.randn(*shapes[0]) * 3
+    zt = torch.randn(*shapes[1]) * 3
+    loss = build(name, **kwargs)(zs, zt)
+    assert loss.dtype == torch.float32
+    torch.testing.assert_close(loss, torch.as_tensor(float(reference(zs, zt))),
+                               rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('name', sorted(FEATURE_LOSSES))
+@pytest.mark.parametrize('shapes', [((2, 8, 5, 6), (2, 8, 5, 6)), ((2, 6, 4, 4), (2, 16, 6, 5)),
+                                    ((1, 32, 7, 7), (1, 4, 7, 7))])
+@pytest.mark.parametrize('chunk', [None, 7])
+def test_feature_similarity_losses_match_explicit_pxp(name, shapes, chunk):
+    kwargs, reference = FEATURE_LOSSES[name]
+    fs = torch.randn(*shapes[0])
+    ft = torch.relu(torch.randn(*shapes[1]))
+    loss = build(name, chunk_size=chunk, **kwargs)(fs, ft)
+    torch.testing.assert_close(loss, reference(fs, ft).float(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize('chunk', [None, 5])
+def test_pfs_softmax_kl_matches_explicit_pxp(chunk):
+    fs, ft = torch.randn(2, 6, 4, 5), torch.randn(2, 9, 4, 5)
+    loss = PixelFeatureSimilarityLoss(mode='softmax_kl', tau=0.5, chunk_size=chunk)(fs, ft)
+    torch.testing.assert_close(loss, naive.pixel_feature_similarity(fs, ft, 'softmax_kl', 0.5),
+                               rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize('pairs', ['adjacent', 'all'])
+def test_pixel_similarity_matches_naive_with_mixed_channels_and_sizes(pairs):
+    feats_s = [torch.randn(2, 4, 8, 8), torch.randn(2, 6, 4, 4), torch.randn(2, 12, 4, 4)]
+    feats_t = [torch.randn(2, 16, 8, 8), torch.randn(2, 32, 8, 8), torch.randn(2, 7, 4, 4)]
+    loss = PixelSimilarityLoss(pairs=pairs)(feats_s, feats_t)
+    torch.testing.assert_close(loss, naive.pixel_similarity(feats_s, feats_t, pairs),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_pixel_similarity_accepts_tuple_record_and_rejects_single_tensor():
+    feats = tuple(torch.randn(1, 3, 4, 4) for _ in range(3))
+    assert PixelSimilarityLoss()(feats, feats).item() == 0.0
+    with pytest.raises(TypeError, match='sequence of >= 2 feature maps'):
+        PixelSimilarityLoss()(torch.randn(1, 3, 4, 4), feats)
+    with pytest.raises(ValueError, match='same number of layers'):
+        PixelSimilarityLoss()(feats[:2], feats)
+
+
+def test_knowledge_adaptation_matches_naive_and_requires_equal_channels():
+    fs, ft = torch.randn(2, 6, 3, 4), torch.randn(2, 6, 6, 8)
+    torch.testing.assert_close(KnowledgeAdaptationLoss()(fs, ft),
+                               naive.knowledge_adaptation(fs, ft, 1), rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(KnowledgeAdaptationLoss(p=2)(fs, ft),
+                               naive.knowledge_adaptation(fs, ft, 2), rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match=r'out_channel=6'):
+        KnowledgeAdaptationLoss()(torch.randn(2, 5, 3, 4), ft)
+
+
+def test_autoencoder_reconstruction_matches_formula():
+    target, recon, code = torch.randn(2, 8, 4, 4), torch.randn(2, 8, 4, 4), torch.randn(2, 4, 4, 4)
+    loss = AutoEncoderReconstructionLoss(alpha=1e-2)((code, recon), target)
+    torch.testing.assert_close(loss, naive.autoencoder_reconstruction(recon, target, code, 1e-2))
+    with pytest.raises(ValueError, match='in_channels=8'):
+        AutoEncoderReconstructionLoss()((code, recon[:, :5]), target)
+
+
+ALL_PAIRS = {
+    'PixelwiseKDLoss': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
+    'WeightedSoftImitationLoss': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
+    'CategorySimilarityLoss': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
+    'InterClassSimilarityLoss': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
+    'PixelFeatureSimilarityLoss': lambda: (torch.randn(2, 8, 5, 5), ),
+    'AffinityLoss': lambda: (torch.randn(2, 8, 5, 5), ),
+    'KnowledgeAdaptationLoss': lambda: (torch.randn(2, 8, 5, 5), ),
+    'PixelSimilarityLoss': lambda: ([torch.randn(2, 4, 6, 6), torch.randn(2, 8, 6, 6),
+                                     torch.randn(2, 8, 3, 3)], ),
+}
+
+
+def _clone_with_grad(x):
+    if isinstance(x, list):
+        return [_clone_with_grad(v) for v in x]
+    return x.clone().requires_grad_(True)
+
+
+def _grads(x):
+    return [v.grad for v in x] if isinstance(x, list) else [x.grad]
+
+
+@pytest.mark.parametrize('name', sorted(ALL_PAIRS))
+def test_student_equal_to_teacher_gives_exactly_zero_and_finite_grads(name):
+    (x, ) = ALL_PAIRS[name]()
+    student = _clone_with_grad(x)
+    loss = build(name)(student, x)
+    assert loss.item() == 0.0
+    loss.backward()
+    for grad in _grads(student):
+        assert grad is not None and torch.isfinite(grad).all()
+        assert grad.abs().max().item() < 1e-6
+
+
+@pytest.mark.parametrize('name', sorted(FEATURE_LOSSES))
+def test_near_equal_features_are_accurate(name):
+    """The Gram identity must not lose a tiny loss to cancellation."""
+    ft = torch.randn(2, 16, 12, 12, dtype=torch.float64)
+    fs = ft + 1e-3 * torch.randn_like(ft)
+    _, reference = FEATURE_LOSSES[name]
+    expected = reference(fs, ft)
+    got = build(name)(fs.float(), ft.float())
+    assert expected > 0
+    torch.testing.assert_close(got.double(), expected, rtol=2e-2, atol=0)
+
+
+@pytest.mark.parametrize('name', sorted(ALL_PAIRS))
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_half_precision_inputs_are_computed_in_float32(name, dtype):
+    (xs, ) = ALL_PAIRS[name]()
+    (xt, ) = ALL_PAIRS[name]()
+    to = (lambda v: [t.to(dtype) for t in v]) if isinstance(xs, list) else \
+        (lambda v: v.to(dtype))
+    loss = build(name)(to(xs), to(xt))
+    back = (lambda v: [t.float() for t in v]) if isinstance(xs, list) else (lambda v: v.float())
+    expected = build(name)(back(to(xs)), back(to(xt)))
+    assert loss.dtype == torch.float32
+    torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize('name', sorted(ALL_PAIRS))
+def test_bf16_autocast_gives_finite_float32_loss_and_grads(name):
+    (xs, ) = ALL_PAIRS[name]()
+    (xt, ) = ALL_PAIRS[name]()
+    student = _clone_with_grad(xs)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        loss = build(name)(student, xt)
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    torch.testing.assert_close(loss, build(name)(xs, xt), rtol=1e-5, atol=1e-7)
+    loss.backward()
+    assert all(torch.isfinite(g).all() for g in _grads(student))
+
+
+@pytest.mark.parametrize('name', sorted(ALL_PAIRS))
+def test_gradcheck_float64(name):
+    (xs, ) = ALL_PAIRS[name]()
+    (xt, ) = ALL_PAIRS[name]()
+    small = (lambda v: [t[:1, :, :3, :3].double() for t in v]) if isinstance(xs, list) else \
+        (lambda v: v[:1, :, :3, :3].double())
+    xs, xt = small(xs), small(xt)
+    # WSI's weights are a stop-gradient: finite differences would move them too, so its
+    # gradient is checked with uniform weights here and against the naive one below.
+    options = {'CategorySimilarityLoss': {'pool_size': None},
+               'WeightedSoftImitationLoss': {'weighting': 'uniform'}}
+    module = build(name, **options.get(name, {}))
+    if isinstance(xs, list):
+        assert torch.autograd.gradcheck(lambda *s: module(list(s), xt),
+                                        tuple(t.requires_grad_() for t in xs))
+    else:
+        assert torch.autograd.gradcheck(lambda s: module(s, xt), (xs.requires_grad_(), ))
+
+
+def test_ignored_pixels_match_naive_and_all_ignored_is_zero():
+    zs, zt = torch.randn(2, 4, 6, 6) * 2, torch.randn(2, 4, 6, 6) * 2
+    gt = torch.randint(0, 4, (2, 6, 6))
+    gt[0, :3] = 255
+    gt[1, :, 4:] = 255
+    valid = gt != 255
+    torch.testing.assert_close(PixelwiseKDLoss()(zs, zt, gt),
+                               torch.as_tensor(float(naive.pixel_kd(zs, zt, 1.0, valid))))
+    torch.testing.assert_close(
+        InterClassSimilarityLoss()(zs, zt, gt),
+        torch.as_tensor(naive.inter_class_similarity(zs, zt, 1.0, True, valid), dtype=torch.float32),
+        rtol=1e-4, atol=1e-7)
+    all_ignored = torch.full_like(gt, 255)
+    for name in ('PixelwiseKDLoss', 'WeightedSoftImitationLoss', 'CategorySimilarityLoss',
+                 'InterClassSimilarityLoss'):
+        student = zs.clone().requires_grad_()
+        loss = build(name)(student, zt, all_ignored)
+        assert loss.item() == 0.0, name
+        loss.backward()
+        assert torch.isfinite(student.grad).all(), name
+
+
+def test_ignore_mask_is_resized_to_the_logits():
+    zs, zt = torch.randn(1, 3, 4, 4), torch.randn(1, 3, 4, 4)
+    gt = torch.zeros(1, 16, 16, dtype=torch.long)
+    gt[:, :8] = 255  # top half ignored -> top two logit rows ignored
+    valid = torch.zeros(1, 4, 4, dtype=torch.bool)
+    valid[:, 2:] = True
+    torch.testing.assert_close(PixelwiseKDLoss()(zs, zt, gt),
+                               torch.as_tensor(float(naive.pixel_kd(zs, zt, 1.0, valid))))
+
+
+@pytest.mark.parametrize('name', sorted(LOGIT_LOSSES))
+def test_absent_classes_and_huge_logits_stay_finite(name):
+    zt = torch.randn(2, 5, 6, 6) * 1e4
+    zt[:, 2] = -1e4  # a class absent from every pixel
+    student = (torch.randn(2, 5, 6, 6) * 1e4).requires_grad_()
+    loss = build(name)(student, zt)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(student.grad).all()
+
+
+@pytest.mark.parametrize('name', ['PixelFeatureSimilarityLoss', 'AffinityLoss',
+                                  'KnowledgeAdaptationLoss', 'PixelSimilarityLoss'])
+def test_constant_and_zero_features_stay_finite(name):
+    if name == 'PixelSimilarityLoss':
+        student = [torch.zeros(2, 4, 5, 5, requires_grad=True),
+                   torch.ones(2, 4, 5, 5, requires_grad=True)]
+        teacher = [torch.ones(2, 4, 5, 5), torch.ones(2, 4, 5, 5)]
+    else:
+        student = [torch.zeros(2, 4, 5, 5, requires_grad=True)]
+        teacher = [torch.ones(2, 4, 5, 5)]
+    args = (student, teacher) if name == 'PixelSimilarityLoss' else (student[0], teacher[0])
+    loss = build(name)(*args)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(torch.isfinite(s.grad).all() for s in student)
+
+
+@pytest.mark.parametrize('name', sorted(LOGIT_LOSSES))
+def test_class_count_mismatch_names_both_shapes(name):
+    with pytest.raises(ValueError, match=r'\(2, 5, 4, 4\).*\(2, 6, 4, 4\)'):
+        build(name)(torch.randn(2, 5, 4, 4), torch.randn(2, 6, 4, 4))
+
+
+def test_loss_weight_scales_and_teacher_gets_no_gradient():
+    zs = torch.randn(1, 3, 4, 4, requires_grad=True)
+    zt = torch.randn(1, 3, 4, 4, requires_grad=True)
+    base = PixelwiseKDLoss()(zs, zt)
+    torch.testing.assert_close(PixelwiseKDLoss(loss_weight=3.0)(zs, zt), 3 * base)
+    base.backward()
+    assert zs.grad is not None and zt.grad is None
+
+
+def test_align_to_student_resizes_the_teacher():
+    zs, zt = torch.randn(1, 3, 4, 4), torch.randn(1, 3, 8, 8)
+    resized = torch.nn.functional.interpolate(zt, size=(4, 4), mode='bilinear',
+                                              align_corners=False)
+    torch.testing.assert_close(PixelwiseKDLoss(align_to='student')(zs, zt),
+                               PixelwiseKDLoss()(zs, resized))
+
+
+def test_weighted_imitation_gradient_treats_weights_as_constants():
+    zs, zt = torch.randn(2, 4, 3, 3, dtype=torch.float64), torch.randn(2, 4, 3, 3,
+                                                                       dtype=torch.float64)
+    a, b = zs.clone().requires_grad_(), zs.clone().requires_grad_()
+    WeightedSoftImitationLoss(tau=2.0)(a, zt).backward()
+    naive.weighted_soft_imitation(b, zt, tau=2.0).backward()
+    torch.testing.assert_close(a.grad, b.grad)
+
+
+@pytest.mark.parametrize('precision', ['float64', 'float32'])
+def test_gram_helpers_gradcheck_for_student_and_teacher(precision):
+    from mmseg_distill.models.utils import (cosine_affinity_row_distance,
+                                            cosine_affinity_sq_error, gram_dtype)
+    s = torch.randn(2, 7, 3, dtype=torch.float64, requires_grad=True)
+    t = torch.randn(2, 7, 5, dtype=torch.float64, requires_grad=True)
+    if precision == 'float64':
+        for fn in (cosine_affinity_sq_error, cosine_affinity_row_distance):
+            assert torch.autograd.gradcheck(lambda x, y: fn(x, y, 3, torch.float64), (s, t))
+    else:  # float32 Gram algebra: same values, lower precision
+        torch.testing.assert_close(cosine_affinity_sq_error(s, t, 3, gram_dtype(precision)),
+                                   cosine_affinity_sq_error(s, t, 3).float())
