@@ -72,12 +72,18 @@ class KAAutoEncoderConnector(BaseConnector):
 
     def load_stage1(self, checkpoint: str, prefix: str) -> None:
         state = load_state_dict_under(checkpoint, prefix)
-        missing, unexpected = self.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise KeyError(
+        own = self.state_dict()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        mismatched = [f'{k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in own
+                      if k in state and state[k].shape != own[k].shape]
+        if missing or unexpected or mismatched:
+            raise ValueError(
                 f'stage-1 checkpoint {checkpoint} does not match this auto-encoder under prefix '
-                f"'{prefix}': missing {missing[:5]}, unexpected {unexpected[:5]}. Check "
-                'checkpoint_prefix (the connector name used in stage 1) and the channels.')
+                f"'{prefix}': missing {missing[:5]}, unexpected {unexpected[:5]}, shape "
+                f'(checkpoint vs model) {mismatched[:3]}. Check checkpoint_prefix (the '
+                'connector name used in stage 1) and in_channels/hidden/code channels.')
+        self.load_state_dict(state, strict=True)
         # Loaded here on purpose: the runner's init_weights must not re-initialise it.
         self._is_init = True
 

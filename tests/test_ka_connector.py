@@ -1,0 +1,62 @@
+import pytest
+import torch
+
+import mmseg_distill  # noqa: F401
+from mmseg_distill.models.connectors import KAAutoEncoderConnector
+from tiny_pair import build_algorithm, fake_batch, load_model_cfg
+
+
+def test_train_mode_returns_code_and_same_shape_reconstruction():
+    ae = KAAutoEncoderConnector(in_channels=8)
+    code, recon = ae(torch.randn(2, 8, 5, 6))
+    assert code.shape == (2, 4, 5, 6) and recon.shape == (2, 8, 5, 6)
+    strided = KAAutoEncoderConnector(in_channels=8, strides=(2, 1, 1))
+    code, recon = strided(torch.randn(2, 8, 6, 6))
+    assert code.shape == (2, 4, 3, 3) and recon.shape == (2, 8, 6, 6)
+
+
+def test_encode_mode_requires_the_stage1_checkpoint_and_loads_it_strictly(tmp_path):
+    with pytest.raises(ValueError, match='checkpoint=<stage-1'):
+        KAAutoEncoderConnector(in_channels=8, mode='encode')
+    trained = KAAutoEncoderConnector(in_channels=8)
+    prefix = 'distiller.connectors.teacher_autoencoder.'
+    path = str(tmp_path / 's1.pth')
+    torch.save({'state_dict': {prefix + k: v for k, v in trained.state_dict().items()}}, path)
+    encoder = KAAutoEncoderConnector(in_channels=8, mode='encode', checkpoint=path)
+    for key, value in trained.state_dict().items():
+        torch.testing.assert_close(encoder.state_dict()[key], value)
+    assert not any(p.requires_grad for p in encoder.parameters())
+    encoder.train()
+    assert not encoder.encoder[0].bn.training  # frozen BN statistics
+    trained.eval()
+    x = torch.randn(2, 8, 4, 4)
+    torch.testing.assert_close(encoder(x), trained(x)[0])
+    with pytest.raises(KeyError, match='wrong.prefix'):
+        KAAutoEncoderConnector(in_channels=8, mode='encode', checkpoint=path,
+                               checkpoint_prefix='wrong.prefix.')
+    with pytest.raises(ValueError, match=r'encoder.0.conv.weight: \(8, 8, 3, 3\) vs \(6, 6'):
+        KAAutoEncoderConnector(in_channels=6, mode='encode', checkpoint=path)
+
+
+def test_ka_two_stages_on_the_tiny_pair(tmp_path):
+    stage1 = build_algorithm(load_model_cfg('ka', 'ka-stage1'))
+    losses = stage1.loss(*fake_batch())
+    assert set(losses) == {'distill.loss_ae'}
+    losses['distill.loss_ae'].backward()
+    ae = stage1.distiller.connectors['teacher_autoencoder']
+    assert all(p.grad is not None for p in ae.parameters())
+    assert all(p.grad is None for p in stage1.student.parameters())
+    path = str(tmp_path / 'stage1.pth')
+    torch.save({'state_dict': stage1.state_dict()}, path)
+    cfg = load_model_cfg('ka', 'ka-stage2')
+    cfg.distiller.connectors.teacher_autoencoder.checkpoint = path
+    stage2 = build_algorithm(cfg)
+    encoder = stage2.distiller.connectors['teacher_autoencoder']
+    torch.testing.assert_close(encoder.encoder[0].conv.weight, ae.encoder[0].conv.weight)
+    losses = stage2.loss(*fake_batch())
+    assert torch.isfinite(losses['distill.loss_ka']) and torch.isfinite(
+        losses['distill.loss_affinity'])
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert all(p.grad is None for p in encoder.parameters())
+    adapter = stage2.distiller.connectors['student_adapter']
+    assert all(p.grad is not None for p in adapter.parameters())
