@@ -98,3 +98,19 @@ def test_connector_that_does_not_fit_the_record_names_connector_and_shape(tmp_pa
     algorithm = build_algorithm(cfg)
     with pytest.raises(RuntimeError, match=r"connector 'student_adapter'.*\(2, 16, 8, 8\)"):
         algorithm.loss(*fake_batch())
+
+
+def test_shared_teacher_connector_runs_once_per_step(tmp_path):
+    stage1 = build_algorithm(load_model_cfg('ka', 'ka-stage1'))
+    ckpt = str(tmp_path / 'stage1.pth')
+    torch.save({'state_dict': stage1.state_dict()}, ckpt)
+    cfg = load_model_cfg('ka', 'ka-stage2')
+    cfg.distiller.connectors.teacher_autoencoder.checkpoint = ckpt
+    algorithm = build_algorithm(cfg)
+    calls = []
+    encoder = algorithm.distiller.connectors['teacher_autoencoder']
+    encoder.register_forward_hook(lambda *args: calls.append(1))
+    losses = algorithm.loss(*fake_batch())
+    assert len(calls) == 1  # feeds both loss_ka and loss_affinity
+    assert torch.isfinite(losses['distill.loss_ka']) and torch.isfinite(
+        losses['distill.loss_affinity'])

@@ -189,13 +189,23 @@ class SegmentationDistiller(ConfigurableDistiller):
         return data
 
     def compute_distill_losses(self) -> Dict[str, torch.Tensor]:
+        # Identical requests (same record, same connector) are served once per step: KA maps the
+        # frozen teacher encoder into two losses, and running it twice would double its cost.
+        cache: Dict[tuple, Any] = {}
+
+        def fetch(record: Dict) -> Any:
+            key = tuple(sorted(record.items()))
+            if key not in cache:
+                cache[key] = self.get_record(**record)
+            return cache[key]
+
         losses = dict()
         for loss_name, forward_mapping in self.loss_forward_mappings.items():
             kwargs = {}
             for arg, records in forward_mapping.items():
                 if isinstance(records, (list, tuple)):
-                    kwargs[arg] = [self.get_record(**r) for r in records]
+                    kwargs[arg] = [fetch(r) for r in records]
                 else:
-                    kwargs[arg] = self.get_record(**records)
+                    kwargs[arg] = fetch(records)
             losses[loss_name] = self.distill_losses[loss_name](**kwargs)
         return losses

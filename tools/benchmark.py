@@ -1,0 +1,465 @@
+"""Cost of each distillation loss, and of a distillation step, against naive baselines.
+
+    python tools/benchmark.py [--preset full|quick] [--device cpu|cuda] [--out DIR]
+
+Prints Markdown tables and writes ``benchmark.json`` (and ``scaling.png``) to ``--out``.
+
+* Per loss: forward+backward time (median over repeats after a warm-up) and peak extra memory
+  of this project's implementation and of the naive form (explicit P x P matrices; Python loops
+  over class pairs as in the official AICSD code), with the ratios naive/ours from the same run
+  and the relative difference of their values. The naive form runs under a memory budget
+  (``--naive-budget-gib``); where it needs more, the table says so.
+* Per training step (``--skip-step`` to leave out): MMSeg's DeepLabV3 R101-D8 -> R18-D8 at
+  reduced resolution, student-only vs each method, split into teacher forward, student
+  forward/backward and the distillation losses (forward+backward, connectors included).
+* Scaling: time and memory against the number of positions for PFS/affinity, ours vs naive.
+
+Every measurement runs in a fresh subprocess. CPU memory is the growth of the peak resident set
+(glibc's mmap threshold pinned so freed buffers are returned); on CUDA, max_memory_allocated.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(HERE)
+
+# (loss, options, shapes); shapes: ('feat', N, H, W, C_S, C_T) | ('logits', N, H, W, K)
+# | ('stages', N, H, W, [C_S...], [C_T...])
+FULL_CASES = [
+    ('PixelFeatureSimilarityLoss', {}, ('feat', 2, 32, 64, 128, 512)),
+    ('PixelFeatureSimilarityLoss', {}, ('feat', 2, 64, 128, 256, 512)),
+    ('PixelFeatureSimilarityLoss', {}, ('feat', 8, 64, 128, 128, 512)),
+    ('PixelFeatureSimilarityLoss', {}, ('feat', 8, 64, 128, 512, 2048)),
+    ('PixelFeatureSimilarityLoss', {'gram_precision': 'float32'}, ('feat', 8, 64, 128, 128, 512)),
+    ('AffinityLoss', {}, ('feat', 2, 64, 128, 256, 512)),
+    ('AffinityLoss', {}, ('feat', 8, 64, 128, 128, 512)),
+    ('PixelFeatureSimilarityLoss', {'mode': 'softmax_kl', 'chunk_size': 1024},
+     ('feat', 2, 32, 64, 128, 512)),
+    ('PixelFeatureSimilarityLoss', {'mode': 'softmax_kl', 'chunk_size': 1024},
+     ('feat', 2, 64, 128, 128, 512)),
+    ('InterClassSimilarityLoss', {}, ('logits', 8, 64, 128, 19)),
+    ('InterClassSimilarityLoss', {}, ('logits', 8, 64, 64, 21)),
+    ('InterClassSimilarityLoss', {}, ('logits', 8, 64, 64, 150)),
+    ('CategorySimilarityLoss', {}, ('logits', 8, 64, 128, 19)),
+    ('CategorySimilarityLoss', {}, ('logits', 8, 64, 64, 150)),
+    ('PixelwiseKDLoss', {}, ('logits', 8, 64, 128, 19)),
+    ('WeightedSoftImitationLoss', {}, ('logits', 8, 64, 128, 19)),
+    ('PixelSimilarityLoss', {}, ('stages', 8, 64, 128, [19, 128, 19], [19, 512, 19])),
+    ('KnowledgeAdaptationLoss', {}, ('feat', 8, 64, 128, 256, 256)),
+]
+QUICK_CASES = [
+    ('PixelFeatureSimilarityLoss', {}, ('feat', 2, 16, 32, 32, 64)),
+    ('AffinityLoss', {}, ('feat', 2, 16, 32, 32, 64)),
+    ('PixelFeatureSimilarityLoss', {'mode': 'softmax_kl', 'chunk_size': 128},
+     ('feat', 2, 16, 32, 32, 64)),
+    ('InterClassSimilarityLoss', {}, ('logits', 2, 16, 32, 19)),
+    ('CategorySimilarityLoss', {}, ('logits', 2, 16, 32, 19)),
+    ('PixelwiseKDLoss', {}, ('logits', 2, 16, 32, 19)),
+    ('PixelSimilarityLoss', {}, ('stages', 2, 16, 32, [8, 16, 19], [16, 32, 19])),
+]
+SCALING_SIDES = {'full': [(16, 32), (32, 32), (32, 64), (64, 64), (64, 128)],
+                 'quick': [(8, 8), (8, 16), (16, 16)]}
+STEP_METHODS = ['pixel_kd', 'dsd', 'pfs', 'ka_stage2', 'aicsd']
+
+
+# ----------------------------------------------------------------------------- worker side
+def _memory_probe(device):
+    import resource
+
+    import torch
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        return lambda: (torch.cuda.max_memory_allocated() - base) / 2**20
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return lambda: (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+
+
+def _timer(device):
+    import torch
+    if device == 'cuda':
+        def measure(fn):
+            start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(
+                enable_timing=True)
+            start.record()
+            fn()
+            stop.record()
+            torch.cuda.synchronize()
+            return start.elapsed_time(stop)
+        return measure
+
+    def measure(fn):
+        begin = time.perf_counter()
+        fn()
+        return (time.perf_counter() - begin) * 1e3
+    return measure
+
+
+def _limit_cpu_memory(gib):
+    import resource
+    with open('/proc/self/statm') as f:
+        vm_pages = int(f.read().split()[0])
+    limit = vm_pages * os.sysconf('SC_PAGE_SIZE') + int(gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _inputs(shape, device):
+    import torch
+    g = torch.Generator().manual_seed(0)
+    kind = shape[0]
+    if kind == 'feat':
+        _, n, h, w, cs, ct = shape
+        return (torch.randn(n, cs, h, w, generator=g).to(device),
+                torch.relu(torch.randn(n, ct, h, w, generator=g)).to(device))
+    if kind == 'logits':
+        _, n, h, w, k = shape
+        return (3 * torch.randn(n, k, h, w, generator=g).to(device),
+                3 * torch.randn(n, k, h, w, generator=g).to(device))
+    _, n, h, w, cs, ct = shape
+    return ([torch.randn(n, c, h, w, generator=g).to(device) for c in cs],
+            [torch.randn(n, c, h, w, generator=g).to(device) for c in ct])
+
+
+def worker_loss(spec):
+    import torch
+    torch.set_num_threads(spec['threads'])
+    device = spec['device']
+    if spec['impl'] == 'naive':
+        sys.path.insert(0, HERE)
+        from benchmark_naive import NAIVE
+        key = spec['loss'] + ('/softmax_kl' if spec['options'].get('mode') == 'softmax_kl'
+                              else '')
+        fn = NAIVE[key]
+    else:
+        import mmseg_distill  # noqa: F401
+        from mmrazor.registry import MODELS
+        fn = MODELS.build(dict(type=spec['loss'], **spec['options'])).to(device)
+    student, teacher = _inputs(spec['shape'], device)
+    leaves = student if isinstance(student, list) else [student]
+    for leaf in leaves:
+        leaf.requires_grad_(True)
+    if device == 'cpu' and spec['impl'] == 'naive':
+        _limit_cpu_memory(spec['budget_gib'])
+    peak = _memory_probe(device)
+    measure = _timer(device)
+    value = []
+
+    def step():
+        for leaf in leaves:
+            leaf.grad = None
+        loss = fn(student, teacher)
+        loss.backward()
+        value.append(float(loss))
+
+    times = []
+    try:
+        first = measure(step)
+        if first < 2000:  # cheap enough: the first run was the warm-up
+            deadline = time.time() + spec['max_seconds']
+            while len(times) < spec['repeats'] and time.time() < deadline:
+                times.append(measure(step))
+        else:
+            times.append(first)
+    except (RuntimeError, MemoryError) as error:
+        if 'memory' not in str(error).lower() and 'alloc' not in str(error).lower():
+            raise
+        return {'status': 'oom', 'error': str(error).splitlines()[0][:160]}
+    return {'status': 'ok', 'time_ms': statistics.median(times), 'repeats': len(times),
+            'peak_extra_mib': peak(), 'value': value[-1]}
+
+
+def worker_step(spec):
+    """One method on the DeepLabV3 R101-D8 -> R18-D8 pair: component times and peak memory."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+
+    import mmseg_distill  # noqa: F401
+    from mmrazor.registry import MODELS
+    torch.set_num_threads(spec['threads'])
+    device, method = spec['device'], spec['method']
+    size, batch = spec['size'], spec['batch']
+    teacher_cfg = 'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py'
+    student_cfg = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'
+    inputs, samples = random_seg_batch(batch, size, 19)
+    inputs = inputs.to(device)
+    samples = [s.to(device) for s in samples]
+    if method == 'student_only':
+        from mmengine.hub import get_model
+        model = revert_sync_batchnorm(get_model(student_cfg))
+        run = lambda: model.loss(inputs, samples)  # noqa: E731
+        params = list(model.parameters())
+    else:
+        fragment = {'ka_stage2': 'ka_stage2'}.get(method, method)
+        cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/distill', f'{fragment}.py')).model
+        cfg.architecture = dict(cfg_path=student_cfg, pretrained=False)
+        cfg.teacher = dict(cfg_path=teacher_cfg, pretrained=False)
+        if method == 'ka_stage2':
+            from mmseg_distill.models.connectors import KAAutoEncoderConnector
+            path = osp.join(spec['tmp'], 'ka_stage1.pth')
+            ae = KAAutoEncoderConnector(in_channels=512)
+            prefix = 'distiller.connectors.teacher_autoencoder.'
+            torch.save({'state_dict': {prefix + k: v for k, v in ae.state_dict().items()}}, path)
+            cfg.distiller.connectors.teacher_autoencoder.update(in_channels=512, checkpoint=path)
+            for name in ('student_adapter', 'student_affinity_adapter'):
+                cfg.distiller.connectors[name].update(in_channel=128, out_channel=256)
+        model = revert_sync_batchnorm(MODELS.build(cfg))
+        run = lambda: model.loss(inputs, samples)  # noqa: E731
+        params = [p for p in model.parameters() if p.requires_grad]
+    model.to(device)
+    model.train()
+    measure = _timer(device)
+    peak = _memory_probe(device)
+
+    def full_step():
+        for p in params:
+            p.grad = None
+        losses = run()
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+
+    measure(full_step)  # warm-up
+    result = {'step_ms': statistics.median(measure(full_step) for _ in range(spec['repeats']))}
+    if method != 'student_only':
+        def teacher_forward():
+            with torch.no_grad(), model.distiller.teacher_recorders:
+                model.teacher(inputs, samples, mode='loss')
+        result['teacher_forward_ms'] = statistics.median(
+            measure(teacher_forward) for _ in range(spec['repeats']))
+        # distillation losses alone: the student records replaced by leaf copies
+        run()
+        for recorder in model.distiller.student_recorders.recorders.values():
+            recorder._data_buffer = [_detached_leaf(r) for r in recorder.data_buffer]
+        leaves = [p for p in model.distiller.parameters() if p.requires_grad]
+
+        def distill_only():
+            for p in leaves:
+                p.grad = None
+            losses = model.distiller.compute_distill_losses()
+            sum(losses.values()).backward()
+        measure(distill_only)
+        result['distill_losses_ms'] = statistics.median(
+            measure(distill_only) for _ in range(spec['repeats']))
+    result['peak_extra_mib'] = peak()
+    return result
+
+
+def random_seg_batch(batch, size, num_classes):
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(0)
+    samples = []
+    for _ in range(batch):
+        sample = SegDataSample()
+        sample.gt_sem_seg = PixelData(data=torch.randint(0, num_classes, (1, *size),
+                                                         generator=g))
+        sample.set_metainfo(dict(img_shape=tuple(size), pad_shape=tuple(size),
+                                 ori_shape=tuple(size)))
+        samples.append(sample)
+    return torch.randn(batch, 3, *size, generator=g), samples
+
+
+def _detached_leaf(value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_detached_leaf(v) for v in value)
+    if hasattr(value, 'detach') and value.is_floating_point():
+        return value.detach().clone().requires_grad_(True)
+    return value
+
+
+# ----------------------------------------------------------------------------- driver side
+def run_worker(kind, spec):
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='131072', PYTHONWARNINGS='ignore')
+    out = subprocess.run([sys.executable, __file__, '--worker', kind, json.dumps(spec)],
+                         capture_output=True, text=True, env=env)
+    lines = [l for l in out.stdout.splitlines() if l.startswith('{')]
+    if out.returncode != 0 or not lines:
+        tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or ['killed']
+        if out.returncode < 0 or 'MemoryError' in out.stderr or 'memory' in tail[0].lower():
+            return {'status': 'oom', 'error': tail[0][:160]}
+        raise RuntimeError(f'worker failed: {out.stderr[-2000:]}')
+    return json.loads(lines[-1])
+
+
+def describe(shape):
+    if shape[0] == 'feat':
+        _, n, h, w, cs, ct = shape
+        return f'N={n} P={h}x{w} C_S={cs} C_T={ct}'
+    if shape[0] == 'logits':
+        _, n, h, w, k = shape
+        return f'N={n} P={h}x{w} K={k}'
+    _, n, h, w, cs, ct = shape
+    return f'N={n} P={h}x{w} C_S={cs} C_T={ct}'
+
+
+def fmt(value, unit=''):
+    return '-' if value is None else (f'{value:,.1f}{unit}' if value >= 10 else
+                                      f'{value:.2f}{unit}')
+
+
+def bench_losses(args, cases):
+    rows = []
+    for loss, options, shape in cases:
+        base = dict(loss=loss, options=options, shape=shape, device=args.device,
+                    threads=args.threads, repeats=args.repeats, max_seconds=args.max_seconds,
+                    budget_gib=args.naive_budget_gib)
+        ours = run_worker('loss', dict(base, impl='ours'))
+        naive_key = loss + ('/softmax_kl' if options.get('mode') == 'softmax_kl' else '')
+        has_naive = naive_key in {'PixelFeatureSimilarityLoss', 'AffinityLoss',
+                                  'PixelFeatureSimilarityLoss/softmax_kl',
+                                  'InterClassSimilarityLoss', 'CategorySimilarityLoss'}
+        naive = run_worker('loss', dict(base, impl='naive')) if has_naive and \
+            options.get('gram_precision') is None else None
+        row = dict(loss=loss, options=options, case=describe(shape), ours=ours, naive=naive)
+        if naive and naive['status'] == 'ok' and ours['status'] == 'ok':
+            row['time_ratio'] = naive['time_ms'] / ours['time_ms']
+            row['memory_ratio'] = naive['peak_extra_mib'] / max(ours['peak_extra_mib'], 1e-3)
+            row['value_rel_diff'] = abs(naive['value'] - ours['value']) / max(
+                abs(naive['value']), 1e-30)
+        rows.append(row)
+        print(f"  {loss} {options or ''} {row['case']}: ours {fmt(ours.get('time_ms'))} ms",
+              flush=True)
+    return rows
+
+
+def bench_scaling(args):
+    rows = []
+    for loss in ('PixelFeatureSimilarityLoss', 'AffinityLoss'):
+        for h, w in SCALING_SIDES[args.preset]:
+            shape = ('feat', 2, h, w, 128, 512)
+            base = dict(loss=loss, options={}, shape=shape, device=args.device,
+                        threads=args.threads, repeats=3, max_seconds=args.max_seconds,
+                        budget_gib=args.naive_budget_gib)
+            rows.append(dict(loss=loss, positions=h * w, ours=run_worker('loss',
+                                                                         dict(base, impl='ours')),
+                             naive=run_worker('loss', dict(base, impl='naive'))))
+    return rows
+
+
+def plot_scaling(rows, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for loss, marker in (('PixelFeatureSimilarityLoss', 'o'), ('AffinityLoss', 's')):
+        sub = [r for r in rows if r['loss'] == loss]
+        for impl, style in (('ours', '-'), ('naive', '--')):
+            pts = [(r['positions'], r[impl]) for r in sub if r[impl]['status'] == 'ok']
+            label = f"{loss.replace('Loss', '')} {impl}"
+            axes[0].plot([p for p, _ in pts], [m['time_ms'] for _, m in pts], style,
+                         marker=marker, label=label)
+            axes[1].plot([p for p, _ in pts], [max(m['peak_extra_mib'], 0.1) for _, m in pts],
+                         style, marker=marker, label=label)
+    for ax, title in zip(axes, ('forward+backward time (ms)', 'peak extra memory (MiB)')):
+        ax.set_xscale('log')
+        ax.set_yscale('log')
+        ax.set_xlabel('positions P (batch 2, C_S=128, C_T=512)')
+        ax.set_title(title)
+        ax.grid(True, which='both', alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def bench_steps(args):
+    import tempfile
+    rows = []
+    size = (128, 256) if args.preset == 'quick' else (256, 512)
+    with tempfile.TemporaryDirectory() as tmp:
+        for method in ['student_only'] + STEP_METHODS:
+            spec = dict(method=method, device=args.device, threads=args.threads, size=size,
+                        batch=2, repeats=2 if args.preset == 'quick' else 3, tmp=tmp)
+            rows.append(dict(method=method, **run_worker('step', spec)))
+            print(f'  step {method}: {fmt(rows[-1].get("step_ms"))} ms', flush=True)
+    student = rows[0]['step_ms']
+    for row in rows[1:]:
+        row['student_step_ms'] = student
+        row['distill_overhead'] = row['distill_losses_ms'] / student
+    return dict(pair='DeepLabV3 R101-D8 -> DeepLabV3 R18-D8 (random weights)',
+                input=f'2x3x{size[0]}x{size[1]}', rows=rows)
+
+
+def markdown(results):
+    out = [f"Device: {results['device']}; preset {results['preset']}; "
+           f"{results['date']}; torch {results['torch']}; threads {results['threads']}.", '',
+           '| loss | case | ours ms | ours MiB | naive ms | naive MiB | naive/ours time | '
+           'naive/ours memory | value rel. diff |', '|' + ' --- |' * 9]
+    for r in results['losses']:
+        ours, naive = r['ours'], r['naive']
+        name = r['loss'] + (f" {r['options']}" if r['options'] else '')
+        if naive is None:
+            naive_cells = ['n/a', 'n/a']
+        elif naive['status'] != 'ok':
+            naive_cells = [f"cannot run: > {results['naive_budget_gib']} GiB", '-']
+        else:
+            naive_cells = [fmt(naive['time_ms']), fmt(naive['peak_extra_mib'])]
+        rel_diff = f"{r['value_rel_diff']:.1e}" if 'value_rel_diff' in r else '-'
+        out.append(f"| {name} | {r['case']} | {fmt(ours.get('time_ms'))} | "
+                   f"{fmt(ours.get('peak_extra_mib'))} | {naive_cells[0]} | {naive_cells[1]} | "
+                   f"{fmt(r.get('time_ratio'), 'x')} | {fmt(r.get('memory_ratio'), 'x')} | "
+                   f"{rel_diff} |")
+    if results.get('steps'):
+        steps = results['steps']
+        out += ['', f"Training step: {steps['pair']}, input {steps['input']}.", '',
+                '| method | full step ms | teacher fwd ms | distill losses ms | '
+                'losses / student step | peak extra MiB |', '| --- | --- | --- | --- | --- | --- |']
+        for r in steps['rows']:
+            overhead = f"{100 * r['distill_overhead']:.1f}%" if 'distill_overhead' in r \
+                else '-'
+            out.append(f"| {r['method']} | {fmt(r['step_ms'])} | "
+                       f"{fmt(r.get('teacher_forward_ms'))} | {fmt(r.get('distill_losses_ms'))} "
+                       f"| {overhead} | {fmt(r['peak_extra_mib'])} |")
+    return '\n'.join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--preset', choices=['full', 'quick'], default='full')
+    parser.add_argument('--device', default=None)
+    parser.add_argument('--out', default='work_dirs/benchmark')
+    parser.add_argument('--threads', type=int, default=os.cpu_count())
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--max-seconds', type=float, default=30.0,
+                        help='time budget for the repeats of one measurement')
+    parser.add_argument('--naive-budget-gib', type=float, default=12.0)
+    parser.add_argument('--skip-step', action='store_true')
+    parser.add_argument('--worker', nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, spec = args.worker
+        print(json.dumps((worker_loss if kind == 'loss' else worker_step)(json.loads(spec))))
+        return
+    import torch
+    args.device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    os.makedirs(args.out, exist_ok=True)
+    device_name = torch.cuda.get_device_name() if args.device == 'cuda' else \
+        f'CPU ({os.cpu_count()} cores)'
+    results = dict(device=device_name, preset=args.preset, torch=torch.__version__,
+                   date=time.strftime('%Y-%m-%d'), threads=args.threads,
+                   naive_budget_gib=args.naive_budget_gib)
+    print('[benchmark] losses', flush=True)
+    results['losses'] = bench_losses(args, FULL_CASES if args.preset == 'full' else QUICK_CASES)
+    print('[benchmark] scaling', flush=True)
+    results['scaling'] = bench_scaling(args)
+    plot_scaling(results['scaling'], osp.join(args.out, 'scaling.png'))
+    if not args.skip_step:
+        print('[benchmark] training step', flush=True)
+        results['steps'] = bench_steps(args)
+    with open(osp.join(args.out, 'benchmark.json'), 'w') as f:
+        json.dump(results, f, indent=1)
+    table = markdown(results)
+    with open(osp.join(args.out, 'benchmark.md'), 'w') as f:
+        f.write(table + '\n')
+    print(table)
+    print(f'[benchmark] wrote {args.out}/benchmark.json, benchmark.md, scaling.png')
+
+
+if __name__ == '__main__':
+    main()
