@@ -3,7 +3,7 @@
 # max_iters. Weights inferred from the official README command.
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='SegmentationDistill',
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
@@ -22,6 +22,8 @@ model = dict(
                 preds_T=dict(recorder='logits', from_student=False)))))
 find_unused_parameters = True
 custom_hooks = [
+    # torch RNG state in checkpoints: --resume continues exactly
+    dict(type='mmrazor.RNGStateHook'),
     dict(
         type='mmrazor.AdaptiveLossWeightHook',
         falling=['distiller.distill_losses.loss_kd'],

@@ -4,7 +4,7 @@
 # Models without an auxiliary head: use dsd_stages.py (backbone/neck stage outputs) instead.
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='SegmentationDistill',
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
@@ -35,3 +35,5 @@ model = dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
 find_unused_parameters = True
+# torch RNG state in checkpoints: --resume continues exactly
+custom_hooks = [dict(type='mmrazor.RNGStateHook')]

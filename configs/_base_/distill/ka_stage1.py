@@ -3,7 +3,7 @@
 # Leaf configs set `in_channels` of the auto-encoder to the teacher feature's channels.
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='SegmentationDistill',
     calculate_student_loss=False,
     student_trainable=False,
     distiller=dict(
@@ -21,3 +21,5 @@ model = dict(
                                 connector='teacher_autoencoder'),
                 target=dict(recorder='head_feat', from_student=False, data_idx=0)))))
 find_unused_parameters = True
+# torch RNG state in checkpoints: --resume continues exactly
+custom_hooks = [dict(type='mmrazor.RNGStateHook')]

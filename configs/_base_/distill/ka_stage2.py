@@ -6,7 +6,7 @@
 #       out_channel (= code channels of the auto-encoder, in_channels // 2 by default)
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='SegmentationDistill',
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
@@ -40,3 +40,5 @@ model = dict(
                 feat_T=dict(recorder='head_feat', from_student=False, data_idx=0,
                             connector='teacher_autoencoder')))))
 find_unused_parameters = True
+# torch RNG state in checkpoints: --resume continues exactly
+custom_hooks = [dict(type='mmrazor.RNGStateHook')]

@@ -3,7 +3,7 @@
 # not public; 10 (PFS) and 1 (imitation, tau 1) are the project's choice.
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='SegmentationDistill',
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
@@ -25,3 +25,5 @@ model = dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
 find_unused_parameters = True
+# torch RNG state in checkpoints: --resume continues exactly
+custom_hooks = [dict(type='mmrazor.RNGStateHook')]

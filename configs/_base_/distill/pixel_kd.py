@@ -1,7 +1,7 @@
 # Pixel-wise KD on the logits (baseline of the KA/PFS/AICSD comparisons): tau 1, weight 1.
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='SegmentationDistill',
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
@@ -14,3 +14,5 @@ model = dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
 find_unused_parameters = True
+# torch RNG state in checkpoints: --resume continues exactly
+custom_hooks = [dict(type='mmrazor.RNGStateHook')]

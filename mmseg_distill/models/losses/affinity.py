@@ -5,7 +5,7 @@ import torch.nn as nn
 
 from mmrazor.registry import MODELS
 from ..utils import (align_spatial, cosine_affinity_row_distance, float32_compute,
-                     gram_dtype, l2_normalize, positions_as_rows)
+                     gram_dtype, positions_as_rows)
 from .pixel_feature_similarity import check_feature_maps
 
 
@@ -32,7 +32,7 @@ class AffinityLoss(nn.Module):
     """
 
     def __init__(self, loss_weight: float = 1.0, align_to: str = 'teacher',
-                 chunk_size: Optional[int] = 4096,
+                 chunk_size: Optional[int] = None,
                  gram_precision: str = 'float64'):
         super().__init__()
         self.loss_weight = loss_weight
@@ -44,9 +44,8 @@ class AffinityLoss(nn.Module):
     def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
         check_feature_maps(feat_S, feat_T, type(self).__name__)
         feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), self.align_to)
-        rows_S = l2_normalize(positions_as_rows(feat_S), dim=-1)
-        rows_T = l2_normalize(positions_as_rows(feat_T), dim=-1)
+        rows_S, rows_T = positions_as_rows(feat_S), positions_as_rows(feat_T)
         row_distance = cosine_affinity_row_distance(rows_S, rows_T, self.chunk_size,
                                                     self.gram_dtype)
         loss = row_distance.mean() / rows_S.shape[1]
-        return self.loss_weight * loss.to(rows_S.dtype)
+        return self.loss_weight * loss.to(feat_S.dtype)

@@ -8,6 +8,7 @@ from ..utils import (align_spatial, chunked_row_softmax_kl, cosine_affinity_sq_e
                      float32_compute, gram_dtype, l2_normalize, positions_as_rows)
 
 MODES = ('cosine_mse', 'softmax_kl')
+SOFTMAX_CHUNK = 1024  # rows of similarities per chunk in softmax_kl mode (chunk x P values)
 
 
 def check_feature_maps(feat_S: torch.Tensor, feat_T: torch.Tensor, loss_name: str) -> None:
@@ -34,7 +35,9 @@ class PixelFeatureSimilarityLoss(nn.Module):
 
     ``mode='softmax_kl'``: each row of A/tau becomes a distribution over positions and
     :math:`L = \\tau^2\\,\\mathrm{mean}_{n,i}\\ \\mathrm{KL}(\\sigma(A^T_i/\\tau)\\|\\sigma(A^S_i/\\tau))`,
-    evaluated ``chunk_size`` rows at a time with recomputation in backward (bounded memory).
+    evaluated ``chunk_size`` (default 1024) rows at a time with recomputation in backward
+    (bounded memory). In 'cosine_mse' mode ``chunk_size`` (rows per chunk of the Gram algebra)
+    defaults to a size that keeps each chunk at 2**22 values whatever the batch and width.
 
     Project choices: student resized (bilinear) to the teacher's size; teacher detached;
     ``gram_precision='float64'`` for the Gram algebra (exact near student == teacher; 'float32'
@@ -42,7 +45,7 @@ class PixelFeatureSimilarityLoss(nn.Module):
     """
 
     def __init__(self, mode: str = 'cosine_mse', tau: float = 1.0, loss_weight: float = 1.0,
-                 align_to: str = 'teacher', chunk_size: Optional[int] = 4096,
+                 align_to: str = 'teacher', chunk_size: Optional[int] = None,
                  gram_precision: str = 'float64'):
         super().__init__()
         if mode not in MODES:
@@ -58,14 +61,15 @@ class PixelFeatureSimilarityLoss(nn.Module):
     def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
         check_feature_maps(feat_S, feat_T, type(self).__name__)
         feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), self.align_to)
-        rows_S = l2_normalize(positions_as_rows(feat_S), dim=-1)
-        rows_T = l2_normalize(positions_as_rows(feat_T), dim=-1)
+        rows_S, rows_T = positions_as_rows(feat_S), positions_as_rows(feat_T)
         num_pos = rows_S.shape[1]
         if self.mode == 'cosine_mse':
             sq_error = cosine_affinity_sq_error(rows_S, rows_T, self.chunk_size,
                                                 self.gram_dtype)
-            loss = (sq_error.sum() / (sq_error.numel() * num_pos * num_pos)).to(rows_S.dtype)
+            loss = (sq_error.sum() / (sq_error.numel() * num_pos * num_pos)).to(feat_S.dtype)
         else:
-            kl = chunked_row_softmax_kl(rows_S, rows_T, self.tau, self.chunk_size)
+            kl = chunked_row_softmax_kl(l2_normalize(rows_S, dim=-1),
+                                        l2_normalize(rows_T, dim=-1), self.tau,
+                                        self.chunk_size or SOFTMAX_CHUNK)
             loss = self.tau**2 * kl.mean()
         return self.loss_weight * loss

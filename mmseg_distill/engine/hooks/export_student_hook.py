@@ -1,0 +1,35 @@
+import os.path as osp
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+
+from mmrazor.registry import HOOKS
+from ...utils import export_student
+
+
+@HOOKS.register_module()
+class ExportStudentHook(Hook):
+    """After training, write the student-only model-zoo checkpoint of the last checkpoint.
+
+    The file, ``<work_dir>/<out_dir>/<config name>_<date>-<sha256[:8]>.pth``, holds
+    ``{'meta', 'state_dict'}`` with the ``architecture.`` prefix removed, so plain MMSeg
+    (``init_model``, ``tools/test.py``) loads it with the student's own config. Rank 0 only.
+    """
+
+    priority = 'VERY_LOW'  # after the CheckpointHook has written the last checkpoint
+
+    def __init__(self, out_dir: str = 'student'):
+        self.out_dir = out_dir
+
+    def after_run(self, runner) -> None:
+        if not is_main_process():
+            return
+        last = osp.join(runner.work_dir, 'last_checkpoint')
+        if not osp.exists(last):
+            runner.logger.warning('ExportStudentHook: no checkpoint was saved, nothing exported')
+            return
+        with open(last) as f:
+            checkpoint = f.read().strip()
+        name = osp.splitext(osp.basename(runner.cfg.filename or 'student'))[0]
+        path = export_student(checkpoint, osp.join(runner.work_dir, self.out_dir), name)
+        runner.logger.info(f'ExportStudentHook: student checkpoint written to {path}')

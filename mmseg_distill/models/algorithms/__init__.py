@@ -1,0 +1,3 @@
+from .segmentation_distill import SegmentationDistill
+
+__all__ = ['SegmentationDistill']
