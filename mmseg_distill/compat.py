@@ -12,6 +12,10 @@ before the runner loads any checkpoint:
   (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``), exactly what MMEngine writes is allow-listed,
   including a restricted stand-in for the one ``getattr`` it pickles.
 
+- MMEngine 0.10's ``pytorch`` launcher requires CUDA; ``allow_cpu_distributed`` lets it start
+  on CPU-only machines with the gloo backend (used by the tests; inert where CUDA exists), and
+  ``DeviceAgnosticDDP`` (``model_wrapper_cfg``) drops the CUDA ``device_ids`` there.
+
 The in-place fix for recorded features is in ``SegmentationDistiller`` (it needs the models).
 """
 import pickle
@@ -71,9 +75,35 @@ def allow_mmengine_checkpoints() -> bool:
     return True
 
 
+def allow_cpu_distributed() -> None:
+    """Let MMEngine's ``pytorch`` launcher start on machines without CUDA (gloo backend).
+
+    MMEngine 0.10's ``_init_dist_pytorch`` calls ``torch.cuda.set_device`` unconditionally, so
+    a CPU-only machine cannot run ``--launcher pytorch`` at all (CI, debugging a multi-process
+    config on a laptop). Where CUDA is available the original function runs unchanged.
+    """
+    import mmengine.dist.utils as dist_utils
+
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, 'mmseg_distill_cpu', False):
+        return
+
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        if backend == 'nccl':
+            raise RuntimeError('no CUDA device: NCCL cannot run here; set '
+                               'env_cfg.dist_cfg.backend=gloo for CPU-only distributed runs')
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    init_dist_pytorch.mmseg_distill_cpu = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
 def apply() -> None:
     global _APPLIED
     if _APPLIED:
         return
     allow_mmengine_checkpoints()
+    allow_cpu_distributed()
     _APPLIED = True

@@ -167,6 +167,8 @@ def test_two_process_gloo_run_through_mim_and_torchrun(workspace):
     cwd, teacher_ckpt = workspace
     config = leaf_config('pixel_kd', 'pixel-kd')
     per_rank = SHORT[:-1] + ['train_dataloader.batch_size=2', 'env_cfg.dist_cfg.backend=gloo',
+                             'model_wrapper_cfg.type=mmrazor.DeviceAgnosticDDP',
+                             'model_wrapper_cfg.find_unused_parameters=True',
                              f'model.teacher_ckpt={teacher_ckpt}']
     # 1) `mim train --launcher pytorch`: torch.distributed.launch passes --local-rank, which the
     #    start-up hook rewrites for MMRazor's train script

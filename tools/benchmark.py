@@ -15,8 +15,9 @@ Prints Markdown tables and writes ``benchmark.json`` (and ``scaling.png``) to ``
   forward/backward and the distillation losses (forward+backward, connectors included).
 * Scaling: time and memory against the number of positions for PFS/affinity, ours vs naive.
 
-Every measurement runs in a fresh subprocess. CPU memory is the growth of the peak resident set
-(glibc's mmap threshold pinned so freed buffers are returned); on CUDA, max_memory_allocated.
+Every measurement runs in a fresh subprocess. CPU memory is how far the peak resident set
+(VmHWM, reset once the inputs exist) rises above the memory in use before the call, with
+glibc's mmap threshold pinned so freed buffers are returned; on CUDA, max_memory_allocated.
 """
 import argparse
 import json
@@ -71,16 +72,26 @@ STEP_METHODS = ['pixel_kd', 'dsd', 'pfs', 'ka_stage2', 'aicsd']
 
 # ----------------------------------------------------------------------------- worker side
 def _memory_probe(device):
-    import resource
-
     import torch
     if device == 'cuda':
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
         return lambda: (torch.cuda.max_memory_allocated() - base) / 2**20
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return lambda: (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+    # reset the peak resident set (VmHWM) so earlier transients (building the inputs) are not
+    # counted, then report how far the peak rose above the memory in use now
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+    base = _status_kib('VmRSS')
+    return lambda: (_status_kib('VmHWM') - base) / 1024
+
+
+def _status_kib(field):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise KeyError(field)
 
 
 def _timer(device):
@@ -118,7 +129,7 @@ def _inputs(shape, device):
     if kind == 'feat':
         _, n, h, w, cs, ct = shape
         return (torch.randn(n, cs, h, w, generator=g).to(device),
-                torch.relu(torch.randn(n, ct, h, w, generator=g)).to(device))
+                torch.randn(n, ct, h, w, generator=g).relu_().to(device))
     if kind == 'logits':
         _, n, h, w, k = shape
         return (3 * torch.randn(n, k, h, w, generator=g).to(device),

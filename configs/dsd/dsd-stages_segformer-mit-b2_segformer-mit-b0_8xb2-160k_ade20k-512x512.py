@@ -1,7 +1,7 @@
 _base_ = [
     '../_base_/distill/dsd_stages.py',
     'mmseg::_base_/datasets/ade20k.py',
-    'mmseg::_base_/schedules/schedule_160k.py',
+    '../_base_/schedules/segformer_adamw_160k.py',
     'mmseg::_base_/default_runtime.py'
 ]
 custom_imports = dict(imports=['mmseg_distill'], allow_failed_imports=False)
@@ -16,21 +16,7 @@ model = dict(
     teacher_ckpt=teacher_ckpt,
     # no auxiliary head: PSD on the four MiT stage outputs (one tuple recorder)
     # PSD scales as 1/P; CIRKD's 1000 is for 64x128 positions (largest stage at stride 4: 128x128 positions = 2x CIRKD's)
-    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=2000.0)))))
-# SegFormer's own schedule (AdamW, warm-up, head lr x10), as in its MMSeg config
-optim_wrapper = dict(
-    _delete_=True,
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=0.00006, betas=(0.9, 0.999), weight_decay=0.01),
-    paramwise_cfg=dict(
-        custom_keys={
-            'pos_block': dict(decay_mult=0.),
-            'norm': dict(decay_mult=0.),
-            'head': dict(lr_mult=10.)
-        }))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
-    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=1500, end=160000, by_epoch=False)
-]
+    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=2000.0))))
+# 8 GPUs x 2 images, as SegFormer's MMSeg config
 train_dataloader = dict(batch_size=2, num_workers=2)
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -15,5 +15,5 @@ model = dict(
         pretrained=False),
     teacher_ckpt=teacher_ckpt,
     # PSD scales as 1/P; CIRKD's 1000 is for 64x128 positions (largest map at stride 4: 128x128 positions = 2x CIRKD's)
-    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=2000.0)))))
+    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=2000.0))))
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

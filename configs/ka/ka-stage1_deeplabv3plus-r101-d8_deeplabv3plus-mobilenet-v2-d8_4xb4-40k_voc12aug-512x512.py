@@ -14,7 +14,7 @@ model = dict(
         cfg_path='mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
         pretrained=False),
     teacher_ckpt=teacher_ckpt,
-    distiller=dict(connectors=dict(teacher_autoencoder=dict(in_channels=512)))))
+    distiller=dict(connectors=dict(teacher_autoencoder=dict(in_channels=512))))
 # stage 1 trains the auto-encoder for about one epoch at lr 0.1 (paper)
 optim_wrapper = dict(_delete_=True, type='OptimWrapper',
                      optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))

@@ -21,5 +21,5 @@ model = dict(
                 # stage-1 output, relative to the working directory  # noqa: E501
                 checkpoint='work_dirs/ka-stage1_deeplabv3plus-r101-d8_deeplabv3plus-mobilenet-v2-d8_4xb4-40k_voc12aug-512x512/iter_700.pth'),
             student_adapter=dict(in_channel=512, out_channel=256),
-            student_affinity_adapter=dict(in_channel=512, out_channel=256)))))
+            student_affinity_adapter=dict(in_channel=512, out_channel=256))))
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -21,5 +21,5 @@ model = dict(
                 # stage-1 output, relative to the working directory  # noqa: E501
                 checkpoint='work_dirs/ka-stage1_pspnet-r101-d8_pspnet-r18-d8_4xb2-80k_cityscapes-512x1024/iter_400.pth'),
             student_adapter=dict(in_channel=128, out_channel=256),
-            student_affinity_adapter=dict(in_channel=128, out_channel=256)))))
+            student_affinity_adapter=dict(in_channel=128, out_channel=256))))
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,4 +1,4 @@
-from typing import Dict
+from typing import Dict, List, Tuple
 
 import torch
 from mmengine.runner import CheckpointLoader
@@ -19,3 +19,13 @@ def load_state_dict_under(filename: str, prefix: str,
         raise KeyError(f"no key of {filename} starts with '{prefix}' (top-level names: "
                        f'{roots[:10]})')
     return selected
+
+
+def state_dict_mismatch(expected: Dict[str, torch.Tensor], given: Dict[str, torch.Tensor]
+                        ) -> Tuple[List[str], List[str], List[str]]:
+    """Keys missing from ``given``, keys it has in excess, and 'key: given vs expected' shapes."""
+    missing = [k for k in expected if k not in given]
+    unexpected = [k for k in given if k not in expected]
+    mismatched = [f'{k}: {tuple(given[k].shape)} vs {tuple(expected[k].shape)}'
+                  for k in expected if k in given and given[k].shape != expected[k].shape]
+    return missing, unexpected, mismatched

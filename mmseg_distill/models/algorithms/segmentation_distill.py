@@ -5,6 +5,7 @@ from mmengine.runner import CheckpointLoader
 
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.registry import MODELS
+from ...utils import state_dict_mismatch
 
 
 @MODELS.register_module()
@@ -38,10 +39,7 @@ class SegmentationDistill(SingleTeacherDistill):
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
         state = checkpoint.get('state_dict', checkpoint)
         own = self.teacher.state_dict()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        mismatched = [f'{k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in own
-                      if k in state and state[k].shape != own[k].shape]
+        missing, unexpected, mismatched = state_dict_mismatch(own, state)
         if strict and (missing or unexpected or mismatched):
             raise ValueError(
                 f'teacher_ckpt {filename} does not match the teacher config: {len(missing)} '

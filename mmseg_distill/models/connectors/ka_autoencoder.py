@@ -6,7 +6,7 @@ from mmcv.cnn import ConvModule, build_norm_layer
 
 from mmrazor.models.architectures.connectors.base_connector import BaseConnector
 from mmrazor.registry import MODELS
-from ...utils import load_state_dict_under
+from ...utils import load_state_dict_under, state_dict_mismatch
 
 MODES = ('train', 'encode')
 
@@ -72,11 +72,7 @@ class KAAutoEncoderConnector(BaseConnector):
 
     def load_stage1(self, checkpoint: str, prefix: str) -> None:
         state = load_state_dict_under(checkpoint, prefix)
-        own = self.state_dict()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        mismatched = [f'{k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in own
-                      if k in state and state[k].shape != own[k].shape]
+        missing, unexpected, mismatched = state_dict_mismatch(self.state_dict(), state)
         if missing or unexpected or mismatched:
             raise ValueError(
                 f'stage-1 checkpoint {checkpoint} does not match this auto-encoder under prefix '

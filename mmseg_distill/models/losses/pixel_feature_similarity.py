@@ -37,7 +37,7 @@ class PixelFeatureSimilarityLoss(nn.Module):
     :math:`L = \\tau^2\\,\\mathrm{mean}_{n,i}\\ \\mathrm{KL}(\\sigma(A^T_i/\\tau)\\|\\sigma(A^S_i/\\tau))`,
     evaluated ``chunk_size`` (default 1024) rows at a time with recomputation in backward
     (bounded memory). In 'cosine_mse' mode ``chunk_size`` (rows per chunk of the Gram algebra)
-    defaults to a size that keeps each chunk at 2**22 values whatever the batch and width.
+    defaults to a size that keeps each chunk at 2**20 values whatever the batch and width.
 
     Project choices: student resized (bilinear) to the teacher's size; teacher detached;
     ``gram_precision='float64'`` for the Gram algebra (exact near student == teacher; 'float32'

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 DEFAULT_CHUNK = None  # rows per chunk; None: sized so one chunk holds CHUNK_ELEMENTS values
-CHUNK_ELEMENTS = 2**22  # 32 MiB in float64 per chunk of one feature, for any batch and width
+CHUNK_ELEMENTS = 2**20  # 8 MiB in float64 per chunk buffer, whatever the batch and width
 
 
 def l2_normalize(x: torch.Tensor, dim: int, eps: float = 1e-12) -> torch.Tensor:
@@ -89,6 +89,14 @@ def _gram(a, inv_a, b, inv_b, chunk, dtype) -> torch.Tensor:
     return total
 
 
+def _normalized_grams(rows_S, rows_T, chunk, dtype):
+    """Inverse row norms and the Gram matrices S^T S, S^T T, T^T T of the normalised rows."""
+    inv_S, inv_T = _inverse_norms(rows_S), _inverse_norms(rows_T)
+    return (inv_S, inv_T, _gram(rows_S, inv_S, rows_S, inv_S, chunk, dtype),
+            _gram(rows_S, inv_S, rows_T, inv_T, chunk, dtype),
+            _gram(rows_T, inv_T, rows_T, inv_T, chunk, dtype))
+
+
 class _AffinitySqError(torch.autograd.Function):
     """sum_ij (S S^T - T T^T)_ij^2 per image, S and T the L2-normalised rows, with the analytic
     gradient dL/dS = 4 (S G_ss - T G_st^T), dL/dT = 4 (T G_tt - S G_st) chained through the
@@ -98,10 +106,7 @@ class _AffinitySqError(torch.autograd.Function):
     @staticmethod
     def forward(ctx, rows_S, rows_T, chunk, dtype):
         chunk = _auto_chunk(rows_S, rows_T, chunk)
-        inv_S, inv_T = _inverse_norms(rows_S), _inverse_norms(rows_T)
-        gram_ss = _gram(rows_S, inv_S, rows_S, inv_S, chunk, dtype)
-        gram_st = _gram(rows_S, inv_S, rows_T, inv_T, chunk, dtype)
-        gram_tt = _gram(rows_T, inv_T, rows_T, inv_T, chunk, dtype)
+        inv_S, inv_T, gram_ss, gram_st, gram_tt = _normalized_grams(rows_S, rows_T, chunk, dtype)
         ctx.save_for_backward(rows_S, rows_T, inv_S, inv_T, gram_ss, gram_st, gram_tt)
         ctx.chunk = chunk
         return (gram_ss.square().sum((1, 2)) - 2 * gram_st.square().sum((1, 2)) +
@@ -138,10 +143,7 @@ class _AffinityRowDistance(torch.autograd.Function):
     @staticmethod
     def forward(ctx, rows_S, rows_T, chunk, dtype):
         chunk = _auto_chunk(rows_S, rows_T, chunk)
-        inv_S, inv_T = _inverse_norms(rows_S), _inverse_norms(rows_T)
-        gram_ss = _gram(rows_S, inv_S, rows_S, inv_S, chunk, dtype)
-        gram_st = _gram(rows_S, inv_S, rows_T, inv_T, chunk, dtype)
-        gram_tt = _gram(rows_T, inv_T, rows_T, inv_T, chunk, dtype)
+        inv_S, inv_T, gram_ss, gram_st, gram_tt = _normalized_grams(rows_S, rows_T, chunk, dtype)
         sq = rows_S.new_empty(rows_S.shape[:2], dtype=dtype)
         for a, b in row_spans(rows_S.shape[1], chunk):
             s = _unit(rows_S, inv_S, a, b, dtype)

@@ -1,0 +1,22 @@
+import torch
+from mmengine.model import MMDistributedDataParallel
+
+from mmrazor.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class DeviceAgnosticDDP(MMDistributedDataParallel):
+    """MMEngine's DDP wrapper that also works for a model on CPU.
+
+    MMEngine always passes ``device_ids=[LOCAL_RANK]``, which DistributedDataParallel rejects
+    for CPU modules; without CUDA they are dropped. Use it with
+    ``model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', find_unused_parameters=True)``.
+    """
+
+    def __init__(self, module, device_ids=None, **kwargs):
+        if not torch.cuda.is_available():
+            device_ids = None
+        super().__init__(module=module, device_ids=device_ids, **kwargs)
+
+
+__all__ = ['DeviceAgnosticDDP']
