@@ -148,6 +148,7 @@ def test_exported_student_loads_in_plain_mmseg_and_predicts_like_the_distilled_s
 
     model = init_model(STUDENT_CFG, path, device='cpu')
     algorithm.student.eval()
+    algorithm.student.cfg = model.cfg  # inference_model reads the test pipeline from .cfg
     image = glob.glob(str(cwd / 'data/synthetic_scenes/img_dir/val/*.png'))[0]
     ours = inference_model(model, image).seg_logits.data
     theirs = inference_model(algorithm.student, image).seg_logits.data
