@@ -9,13 +9,9 @@ from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 
 def _teacher_checkpoint(tmp_path, mutate=None):
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmengine.registry import MODELS as ROOT
+    from mmseg_distill.models import ModelFromConfig
     from tiny_pair import TEACHER_CFG
-    cfg = Config.fromfile(TEACHER_CFG)
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        teacher = ROOT.build(cfg.model)
+    teacher = ModelFromConfig(TEACHER_CFG)
     state = teacher.state_dict()
     if mutate:
         mutate(state)
