@@ -1,25 +1,18 @@
 # A small FCN on MobileNetV2 (width 0.25, output stride 8) with an FCN auxiliary head: the tiny
 # student. Its stage outputs line up with the teacher's strides (4, 8, 8, 8).
-norm_cfg = dict(type='BN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size=(64, 64))
+# norm and data preprocessing as the tiny DeepLabV3 (inherited)
+_base_ = './tiny_deeplabv3_r18.py'
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
+        _delete_=True,
         type='MobileNetV2',
         widen_factor=0.25,
         strides=(1, 2, 2, 1, 1, 1, 1),
         dilations=(1, 1, 1, 2, 2, 4, 4),
         out_indices=(1, 2, 4, 6),
-        norm_cfg=norm_cfg),
+        norm_cfg=dict(type='BN', requires_grad=True)),
     decode_head=dict(
+        _delete_=True,
         type='FCNHead',
         in_channels=80,
         in_index=3,
@@ -28,10 +21,11 @@ model = dict(
         concat_input=False,
         dropout_ratio=0.1,
         num_classes=7,
-        norm_cfg=norm_cfg,
+        norm_cfg=dict(type='BN', requires_grad=True),
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     auxiliary_head=dict(
+        _delete_=True,
         type='FCNHead',
         in_channels=24,
         in_index=2,
@@ -40,8 +34,6 @@ model = dict(
         concat_input=False,
         dropout_ratio=0.1,
         num_classes=7,
-        norm_cfg=norm_cfg,
+        norm_cfg=dict(type='BN', requires_grad=True),
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)))
