@@ -18,6 +18,13 @@ eagerly, torch included. Two fixes, each inert unless its problem is actually pr
 2. ``torch.distributed.launch`` (what ``mim train --launcher pytorch`` runs) passes
    ``--local-rank=N`` since torch 2.0, while MMRazor's train script only accepts
    ``--local_rank``. For that script alone, the spelling is rewritten in ``sys.argv``.
+3. MMEngine resolves ``package::path`` configs only for a fixed list of OpenMMLab packages, so
+   ``_base_ = ['mmseg_distill::_base_/distill/dsd.py']`` failed outside this repository. When
+   ``mmengine.config.utils`` is imported, ``mmseg_distill`` is added to that list; when
+   ``mmengine.utils.package_utils`` is imported, its ``get_installed_path`` learns where the
+   ``mmseg_distill`` package really is (an editable install keeps it in the source tree, where
+   the default lookup, which assumes site-packages, does not look). Both act only on
+   ``mmseg_distill`` and only once those modules are imported by whoever imports them.
 """
 import sys
 
@@ -60,11 +67,57 @@ class _FallbackLoader:
             module.MMSEG_DISTILL_FALLBACK = str(error)
 
 
+class _AfterLoader:
+    """Runs the real loader, then ``callback(module)``."""
+
+    def __init__(self, real_loader, callback):
+        self.real_loader = real_loader
+        self.callback = callback
+
+    def create_module(self, spec):
+        return self.real_loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.real_loader.exec_module(module)
+        self.callback(module)
+
+
+PACKAGE = 'mmseg_distill'
+
+
+def register_config_package(module):
+    """``mmengine.config.utils``: accept ``mmseg_distill::`` config paths."""
+    module.MODULE2PACKAGE.setdefault(PACKAGE, PACKAGE)
+
+
+def locate_package(module):
+    """``mmengine.utils.package_utils``: find ``mmseg_distill`` where it is importable from."""
+    default = module.get_installed_path
+
+    def get_installed_path(package):
+        if package == PACKAGE:
+            import importlib.util
+            import os.path
+            spec = importlib.util.find_spec(PACKAGE)
+            if spec is not None and spec.origin:
+                return os.path.dirname(spec.origin)
+        return default(package)
+
+    get_installed_path.__doc__ = default.__doc__
+    module.get_installed_path = get_installed_path
+
+
+AFTER_IMPORT = {
+    'mmengine.config.utils': register_config_package,
+    'mmengine.utils.package_utils': locate_package,
+}
+
+
 class QuantizationFallbackFinder:
-    """Meta-path finder that wraps the loader of one module and ignores all others."""
+    """Meta-path finder that wraps the loaders of the few modules above; ignores all others."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != QUANTIZATION_MODULE:
+        if fullname != QUANTIZATION_MODULE and fullname not in AFTER_IMPORT:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, 'find_spec'):
@@ -72,7 +125,9 @@ class QuantizationFallbackFinder:
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None:
-                    spec.loader = _FallbackLoader(spec.loader)
+                    spec.loader = _FallbackLoader(spec.loader) \
+                        if fullname == QUANTIZATION_MODULE else \
+                        _AfterLoader(spec.loader, AFTER_IMPORT[fullname])
                 return spec
         return None
 

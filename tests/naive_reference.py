@@ -121,6 +121,35 @@ def inter_class_similarity(zs, zt, tau=1.0, normalize=True, valid=None):
     return total / max(images, 1)
 
 
+def inter_class_similarity_official(zs, zt, tau=1.0):
+    """The official AICSD code's ICSD term, as ../shared/methods.md describes it: a loop over
+    class pairs i <= j with KLDivLoss('batchmean') fed the probability P_i as input and P_j as
+    target, P the softmax over the height axis; one symmetric matrix for the whole batch; rows
+    L2-normalised; mean squared difference divided by the batch size."""
+    zs = resize_to(zs, zt.shape[-2:])
+    K, b = zt.shape[1], zt.shape[0]
+    kl = torch.nn.KLDivLoss(reduction='batchmean')
+
+    def matrix(z):
+        p = torch.softmax(z / tau, dim=2)
+        m = [[None] * K for _ in range(K)]
+        for i in range(K):
+            for j in range(i, K):
+                m[i][j] = m[j][i] = kl(p[:, i], p[:, j])
+        m = torch.stack([torch.stack(row) for row in m])
+        return m / m.norm(dim=1, keepdim=True)
+
+    return ((matrix(zs) - matrix(zt))**2).mean() / b
+
+
+def pixel_kd_as_kldivloss(zs, zt, tau=1.0):
+    """Pixel KD written as the official AICSD code writes it: torch's KLDivLoss with its
+    default reduction 'mean' over all b*K*H*W elements (times tau^2, 1 at the code's tau)."""
+    zs = resize_to(zs, zt.shape[-2:])
+    return tau**2 * torch.nn.KLDivLoss()(F.log_softmax(zs / tau, dim=1),
+                                         F.softmax(zt / tau, dim=1))
+
+
 def pixel_similarity(feats_s, feats_t, pairs='adjacent'):
     size = max((tuple(f.shape[-2:]) for f in feats_t), key=lambda s: s[0] * s[1])
 

@@ -73,3 +73,42 @@ def test_unknown_path_names_closest_modules_and_weightless_module_is_rejected():
             fake_runner(model, 0))
     with pytest.raises(ValueError, match='at least one'):
         AdaptiveLossWeightHook()
+
+
+def _student_ce_modules(model):
+    student = model.architecture
+    return student.decode_head.loss_decode, student.auxiliary_head.loss_decode
+
+
+@pytest.mark.parametrize('student_ce, aux_rises', [('all', True), ('decode_head', False)])
+def test_student_ce_choice_schedules_auxiliary_heads_or_not(student_ce, aux_rises):
+    cfg = load_model_cfg('aicsd', 'aicsd')
+    model = build_algorithm(cfg)
+    decode_ce, aux_ce = _student_ce_modules(model)
+    base_decode, base_aux = decode_ce.loss_weight, aux_ce.loss_weight
+    assert (base_decode, base_aux) == (1.0, 0.4)  # the tiny student's own CE weights
+    hook = AdaptiveLossWeightHook(falling=['distiller.distill_losses.loss_kd'],
+                                  rising=['distiller.distill_losses.loss_icsd'],
+                                  student_ce=student_ce)
+    runner = fake_runner(model, 25)
+    hook.before_train(runner)
+    hook.before_train_iter(runner, 0)
+    assert decode_ce.loss_weight == pytest.approx(base_decode * 0.25)
+    assert aux_ce.loss_weight == pytest.approx(base_aux * 0.25 if aux_rises else base_aux)
+
+
+def test_the_aicsd_recipe_schedules_the_whole_student_ce():
+    from mmengine.config import Config
+    from tiny_pair import leaf_config
+    for name in ('aicsd', 'aicsd-official'):
+        hooks = Config.fromfile(leaf_config('aicsd', name)).custom_hooks
+        alw = [h for h in hooks if h['type'].endswith('AdaptiveLossWeightHook')]
+        assert len(alw) == 1 and alw[0]['student_ce'] == 'all'
+
+
+def test_student_ce_rejects_unknown_choices_and_students_without_heads():
+    from mmseg_distill.engine.hooks.loss_weight_scheduler_hook import student_ce_paths
+    with pytest.raises(ValueError, match='student_ce'):
+        AdaptiveLossWeightHook(falling=['x'], student_ce='aux')
+    with pytest.raises(ValueError, match='no head'):
+        student_ce_paths(torch.nn.Module(), 'all')

@@ -35,3 +35,16 @@ def test_markdown_marks_what_could_not_run():
     table = benchmark.markdown(dict(device='cpu', preset='quick', date='d', torch='t', threads=1,
                                     naive_budget_gib=3, losses=rows))
     assert 'cannot run: > 3 GiB' in table
+
+
+def test_variants_agree_with_their_own_naive_form_and_report_the_algorithm():
+    cases = [('AffinityLoss', benchmark.TILED, ('feat', 2, 6, 6, 8, 16), 'tiled'),
+             ('PixelFeatureSimilarityLoss', benchmark.GRAM64, ('feat', 2, 6, 6, 8, 16), 'gram'),
+             ('InterClassSimilarityLoss', {'formulation': 'official'}, ('logits', 2, 6, 6, 5),
+              None)]
+    for loss, options, shape, algorithm in cases:
+        spec = dict(_spec('ours', loss=loss), options=options, shape=shape)
+        ours = benchmark.run_worker('loss', spec)
+        naive = benchmark.run_worker('loss', dict(spec, impl='naive'))
+        assert ours['algorithm'] == algorithm
+        assert abs(ours['value'] - naive['value']) <= 1e-5 * abs(naive['value']), loss

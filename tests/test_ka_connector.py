@@ -60,3 +60,27 @@ def test_ka_two_stages_on_the_tiny_pair(tmp_path):
     assert all(p.grad is None for p in encoder.parameters())
     adapter = stage2.distiller.connectors['student_adapter']
     assert all(p.grad is not None for p in adapter.parameters())
+
+
+def test_torchdistill_form_has_leaky_relu_and_bn_activation_after_every_layer():
+    """The default (ReLU, linear last decoder layer) is the project's; torchdistill's
+    paraphraser (LeakyReLU 0.1, BN + activation after every layer) is one option away."""
+    default = KAAutoEncoderConnector(in_channels=8)
+    assert isinstance(default.encoder[0].activate, torch.nn.ReLU)
+    assert [type(m) for m in default.decoder[-1]] == [torch.nn.ConvTranspose2d]
+    paraphraser = KAAutoEncoderConnector(
+        in_channels=8, act_cfg=dict(type='LeakyReLU', negative_slope=0.1),
+        decoder_last='norm_act')
+    activations = [paraphraser.encoder[i].activate for i in range(3)] + \
+        [paraphraser.decoder[i][2] for i in range(3)]
+    assert all(isinstance(a, torch.nn.LeakyReLU) and a.negative_slope == 0.1
+               for a in activations)
+    assert isinstance(paraphraser.decoder[-1][1], torch.nn.BatchNorm2d)
+    code, recon = paraphraser(torch.randn(2, 8, 5, 5))
+    assert code.shape == (2, 4, 5, 5) and recon.shape == (2, 8, 5, 5)
+    # the last activation is real: LeakyReLU's negative side is scaled by 0.1 exactly
+    with torch.no_grad():
+        pre = paraphraser.decoder[-1][1](paraphraser.decoder[-1][0](paraphraser.decoder[:2](code)))
+    torch.testing.assert_close(recon, torch.where(pre > 0, pre, 0.1 * pre))
+    with pytest.raises(ValueError, match='decoder_last'):
+        KAAutoEncoderConnector(in_channels=8, decoder_last='relu')

@@ -19,6 +19,15 @@ LOGIT_LOSSES = {
                                lambda s, t: naive.category_similarity(s, t, 4.0, 2, True)),
     'InterClassSimilarityLoss': (dict(tau=1.0),
                                  lambda s, t: naive.inter_class_similarity(s, t, 1.0, True)),
+    'InterClassSimilarityLoss/official': (
+        dict(tau=2.0), lambda s, t: naive.inter_class_similarity_official(s, t, 2.0)),
+    'PixelwiseKDLoss/class-mean': (dict(tau=2.0),
+                                   lambda s, t: naive.pixel_kd_as_kldivloss(s, t, 2.0)),
+}
+# Variants of a registered loss: 'Type/variant' -> constructor arguments.
+VARIANTS = {
+    'InterClassSimilarityLoss/official': dict(formulation='official'),
+    'PixelwiseKDLoss/class-mean': dict(class_reduction='mean'),
 }
 FEATURE_LOSSES = {
     'PixelFeatureSimilarityLoss': (dict(), naive.pixel_feature_similarity),
@@ -27,7 +36,7 @@ FEATURE_LOSSES = {
 
 
 def build(name, **kwargs):
-    return MODELS.build(dict(type=name, **kwargs))
+    return MODELS.build(dict(type=name.split('/')[0], **VARIANTS.get(name, {}), **kwargs))
 
 
 @pytest.mark.parametrize('name', sorted(LOGIT_LOSSES))
@@ -47,12 +56,18 @@ def test_logit_losses_match_naive(name, shapes):
 @pytest.mark.parametrize('shapes', [((2, 8, 5, 6), (2, 8, 5, 6)), ((2, 6, 4, 4), (2, 16, 6, 5)),
                                     ((1, 32, 7, 7), (1, 4, 7, 7))])
 @pytest.mark.parametrize('chunk', [None, 7])
-def test_feature_similarity_losses_match_explicit_pxp(name, shapes, chunk):
+@pytest.mark.parametrize('algorithm', ['auto', 'gram', 'tiled'])
+def test_feature_similarity_losses_match_explicit_pxp(name, shapes, chunk, algorithm):
     kwargs, reference = FEATURE_LOSSES[name]
-    fs = torch.randn(*shapes[0])
+    fs = torch.randn(*shapes[0], requires_grad=True)
     ft = torch.relu(torch.randn(*shapes[1]))
-    loss = build(name, chunk_size=chunk, **kwargs)(fs, ft)
-    torch.testing.assert_close(loss, reference(fs, ft).float(), rtol=1e-5, atol=1e-7)
+    loss = build(name, chunk_size=chunk, algorithm=algorithm, **kwargs)(fs, ft)
+    fs_ref = fs.detach().double().requires_grad_()
+    expected = reference(fs_ref, ft.double())
+    torch.testing.assert_close(loss, expected.float(), rtol=1e-5, atol=1e-7)
+    loss.backward()
+    expected.backward()
+    torch.testing.assert_close(fs.grad, fs_ref.grad.float(), rtol=1e-4, atol=1e-8)
 
 
 @pytest.mark.parametrize('chunk', [None, 5])
@@ -104,6 +119,8 @@ ALL_PAIRS = {
     'WeightedSoftImitationLoss': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
     'CategorySimilarityLoss': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
     'InterClassSimilarityLoss': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
+    'InterClassSimilarityLoss/official': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
+    'PixelwiseKDLoss/class-mean': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
     'PixelFeatureSimilarityLoss': lambda: (torch.randn(2, 8, 5, 5), ),
     'AffinityLoss': lambda: (torch.randn(2, 8, 5, 5), ),
     'KnowledgeAdaptationLoss': lambda: (torch.randn(2, 8, 5, 5), ),
@@ -135,13 +152,15 @@ def test_student_equal_to_teacher_gives_exactly_zero_and_finite_grads(name):
 
 
 @pytest.mark.parametrize('name', sorted(FEATURE_LOSSES))
-def test_near_equal_features_are_accurate(name):
-    """The Gram identity must not lose a tiny loss to cancellation."""
+@pytest.mark.parametrize('algorithm', ['gram', 'tiled'])
+def test_near_equal_features_are_accurate(name, algorithm):
+    """Neither the Gram identity (float64) nor the float32 tiles may lose a tiny loss to
+    cancellation."""
     ft = torch.randn(2, 16, 12, 12, dtype=torch.float64)
     fs = ft + 1e-3 * torch.randn_like(ft)
     _, reference = FEATURE_LOSSES[name]
     expected = reference(fs, ft)
-    got = build(name)(fs.float(), ft.float())
+    got = build(name, algorithm=algorithm)(fs.float(), ft.float())
     assert expected > 0
     torch.testing.assert_close(got.double(), expected, rtol=2e-2, atol=0)
 
@@ -295,3 +314,62 @@ def test_gram_helpers_gradcheck_for_student_and_teacher(precision):
     else:  # float32 Gram algebra: same values, lower precision
         torch.testing.assert_close(cosine_affinity_sq_error(s, t, 3, gram_dtype(precision)),
                                    cosine_affinity_sq_error(s, t, 3).float())
+
+
+def test_official_icsd_matches_the_loop_for_any_class_count_and_is_not_the_paper_form():
+    for classes in (2, 21, 23):
+        zs, zt = torch.randn(3, classes, 5, 4) * 2, torch.randn(3, classes, 5, 4) * 2
+        official = build('InterClassSimilarityLoss/official')(zs, zt)
+        torch.testing.assert_close(official, naive.inter_class_similarity_official(zs, zt),
+                                   rtol=1e-4, atol=1e-8)
+        assert not torch.allclose(official, build('InterClassSimilarityLoss')(zs, zt))
+
+
+def test_official_icsd_pools_the_batch_into_one_matrix():
+    """Not a per-image mean: the loss of a batch differs from the mean of its images' losses."""
+    zs, zt = torch.randn(2, 4, 6, 6) * 2, torch.randn(2, 4, 6, 6) * 2
+    loss = build('InterClassSimilarityLoss/official')
+    halves = [loss(zs[i:i + 1], zt[i:i + 1]) for i in range(2)]
+    assert not torch.allclose(loss(zs, zt), (halves[0] + halves[1]) / 2)
+
+
+def test_official_icsd_refuses_an_ignore_mask_and_row_normalisation_off():
+    zs, zt = torch.randn(2, 4, 6, 6), torch.randn(2, 4, 6, 6)
+    with pytest.raises(ValueError, match="formulation='paper'"):
+        build('InterClassSimilarityLoss/official')(zs, zt, torch.zeros(2, 6, 6))
+    with pytest.raises(ValueError, match='normalize_rows'):
+        build('InterClassSimilarityLoss/official', normalize_rows=False)
+    with pytest.raises(ValueError, match='formulation'):
+        build('InterClassSimilarityLoss', formulation='offical')
+
+
+def test_class_mean_pixel_kd_is_the_summed_kl_divided_by_the_class_count():
+    zs, zt = torch.randn(2, 19, 4, 4), torch.randn(2, 19, 4, 4)
+    torch.testing.assert_close(build('PixelwiseKDLoss/class-mean')(zs, zt),
+                               build('PixelwiseKDLoss')(zs, zt) / 19)
+    with pytest.raises(ValueError, match='class_reduction'):
+        build('PixelwiseKDLoss', class_reduction='none')
+
+
+def test_tiled_helpers_gradcheck_for_student_and_teacher():
+    from mmseg_distill.models.utils.tiled_similarity import (tiled_affinity_row_distance,
+                                                             tiled_affinity_sq_error)
+    s = torch.nn.functional.normalize(torch.randn(2, 7, 3, dtype=torch.float64), dim=-1)
+    t = torch.nn.functional.normalize(torch.randn(2, 7, 5, dtype=torch.float64), dim=-1)
+    for fn in (tiled_affinity_sq_error, tiled_affinity_row_distance):
+        assert torch.autograd.gradcheck(lambda x, y: fn(x, y, 3),
+                                        (s.requires_grad_(), t.requires_grad_()))
+
+
+def test_cost_model_picks_tiles_for_few_positions_and_gram_for_many():
+    from mmseg_distill.models.utils import pairwise_algorithm
+    cpu = torch.device('cpu')
+    # KA at 16x32 positions, 256 code channels: P^2 (C+C) < 2 * P (3 C^2)
+    assert pairwise_algorithm(512, 256, 256, torch.float64, cpu) == 'tiled'
+    # Cityscapes scale, 64x128 positions, 128/512 channels: the Gram algebra is far cheaper
+    assert pairwise_algorithm(8192, 128, 512, torch.float64, cpu) == 'gram'
+    # float32 Gram algebra is cheaper than float64's: the crossover moves
+    assert pairwise_algorithm(640, 256, 256, torch.float64, cpu) == 'tiled'
+    assert pairwise_algorithm(640, 256, 256, torch.float32, cpu) == 'gram'
+    with pytest.raises(ValueError, match='algorithm'):
+        build('AffinityLoss', algorithm='naive')

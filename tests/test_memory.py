@@ -54,6 +54,16 @@ def test_gram_losses_run_where_the_pxp_matrix_needs_over_2gib(loss_type):
     assert result['extra_mib'] < 100, result
 
 
+@pytest.mark.parametrize('loss_type', ['PixelFeatureSimilarityLoss', 'AffinityLoss'])
+def test_tiled_form_never_holds_the_pxp_matrix(loss_type):
+    positions = 96 * 96
+    naive_pxp_mib = positions * positions * 4 / 2**20  # ~324 MiB for one float32 P x P
+    result = peak_extra_mib(dict(type=loss_type, algorithm='tiled'), [1, 16, 96, 96],
+                            [1, 24, 96, 96])
+    # a 16 MiB tile (and its product with the rows), normalised copies of the inputs (~1.4 MiB)
+    assert result['extra_mib'] < 64 < naive_pxp_mib / 5, result
+
+
 def test_chunked_softmax_similarity_has_bounded_memory():
     positions = 96 * 96
     naive_pxp_mib = positions * positions * 4 / 2**20  # ~324 MiB each, several needed naively

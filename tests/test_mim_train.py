@@ -47,8 +47,9 @@ def workspace(tmp_path_factory):
 
 
 @pytest.mark.parametrize('method_dir,name', [('pixel_kd', 'pixel-kd'), ('dsd', 'dsd'),
-                                             ('dsd', 'dsd-stages'), ('pfs', 'pfs'),
-                                             ('aicsd', 'aicsd')])
+                                             ('dsd', 'dsd-paper'), ('dsd', 'dsd-stages'),
+                                             ('pfs', 'pfs'), ('aicsd', 'aicsd'),
+                                             ('aicsd', 'aicsd-official')])
 def test_mim_train_mmrazor_runs_each_method(workspace, method_dir, name):
     cwd, teacher_ckpt = workspace
     work_dir = cwd / name

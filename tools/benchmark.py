@@ -33,19 +33,29 @@ REPO = osp.dirname(HERE)
 
 # (loss, options, shapes); shapes: ('feat', N, H, W, C_S, C_T) | ('logits', N, H, W, K)
 # | ('stages', N, H, W, [C_S...], [C_T...])
+GRAM64 = {'algorithm': 'gram'}
+GRAM32 = {'algorithm': 'gram', 'gram_precision': 'float32'}
+TILED = {'algorithm': 'tiled'}
 FULL_CASES = [
     ('PixelFeatureSimilarityLoss', {}, ('feat', 2, 32, 64, 128, 512)),
+    ('PixelFeatureSimilarityLoss', TILED, ('feat', 2, 32, 64, 128, 512)),
     ('PixelFeatureSimilarityLoss', {}, ('feat', 2, 64, 128, 256, 512)),
+    ('PixelFeatureSimilarityLoss', GRAM32, ('feat', 2, 64, 128, 256, 512)),
+    ('PixelFeatureSimilarityLoss', TILED, ('feat', 2, 64, 128, 256, 512)),
     ('PixelFeatureSimilarityLoss', {}, ('feat', 8, 64, 128, 128, 512)),
+    ('PixelFeatureSimilarityLoss', GRAM32, ('feat', 8, 64, 128, 128, 512)),
     ('PixelFeatureSimilarityLoss', {}, ('feat', 8, 64, 128, 512, 2048)),
-    ('PixelFeatureSimilarityLoss', {'gram_precision': 'float32'}, ('feat', 8, 64, 128, 128, 512)),
     ('AffinityLoss', {}, ('feat', 2, 64, 128, 256, 512)),
+    ('AffinityLoss', TILED, ('feat', 2, 64, 128, 256, 512)),
     ('AffinityLoss', {}, ('feat', 8, 64, 128, 128, 512)),
+    ('AffinityLoss', {}, ('feat', 2, 16, 32, 256, 256)),
+    ('AffinityLoss', GRAM64, ('feat', 2, 16, 32, 256, 256)),
     ('PixelFeatureSimilarityLoss', {'mode': 'softmax_kl', 'chunk_size': 1024},
      ('feat', 2, 32, 64, 128, 512)),
     ('PixelFeatureSimilarityLoss', {'mode': 'softmax_kl', 'chunk_size': 1024},
      ('feat', 2, 64, 128, 128, 512)),
     ('InterClassSimilarityLoss', {}, ('logits', 8, 64, 128, 19)),
+    ('InterClassSimilarityLoss', {'formulation': 'official'}, ('logits', 8, 64, 64, 21)),
     ('InterClassSimilarityLoss', {}, ('logits', 8, 64, 64, 21)),
     ('InterClassSimilarityLoss', {}, ('logits', 8, 64, 64, 150)),
     ('CategorySimilarityLoss', {}, ('logits', 8, 64, 128, 19)),
@@ -57,10 +67,16 @@ FULL_CASES = [
 ]
 QUICK_CASES = [
     ('PixelFeatureSimilarityLoss', {}, ('feat', 2, 16, 32, 32, 64)),
-    ('AffinityLoss', {}, ('feat', 2, 16, 32, 32, 64)),
+    ('PixelFeatureSimilarityLoss', GRAM64, ('feat', 2, 16, 32, 32, 64)),
+    ('PixelFeatureSimilarityLoss', GRAM32, ('feat', 2, 16, 32, 32, 64)),
+    ('PixelFeatureSimilarityLoss', TILED, ('feat', 2, 16, 32, 32, 64)),
+    ('AffinityLoss', {}, ('feat', 2, 16, 32, 256, 256)),
+    ('AffinityLoss', GRAM64, ('feat', 2, 16, 32, 256, 256)),
+    ('AffinityLoss', TILED, ('feat', 2, 16, 32, 256, 256)),
     ('PixelFeatureSimilarityLoss', {'mode': 'softmax_kl', 'chunk_size': 128},
      ('feat', 2, 16, 32, 32, 64)),
     ('InterClassSimilarityLoss', {}, ('logits', 2, 16, 32, 19)),
+    ('InterClassSimilarityLoss', {'formulation': 'official'}, ('logits', 2, 16, 32, 19)),
     ('CategorySimilarityLoss', {}, ('logits', 2, 16, 32, 19)),
     ('PixelwiseKDLoss', {}, ('logits', 2, 16, 32, 19)),
     ('PixelSimilarityLoss', {}, ('stages', 2, 16, 32, [8, 16, 19], [16, 32, 19])),
@@ -146,14 +162,13 @@ def worker_loss(spec):
     if spec['impl'] == 'naive':
         sys.path.insert(0, HERE)
         from benchmark_naive import NAIVE
-        key = spec['loss'] + ('/softmax_kl' if spec['options'].get('mode') == 'softmax_kl'
-                              else '')
-        fn = NAIVE[key]
+        fn = NAIVE[naive_key(spec['loss'], spec['options'])]
     else:
         import mmseg_distill  # noqa: F401
         from mmrazor.registry import MODELS
         fn = MODELS.build(dict(type=spec['loss'], **spec['options'])).to(device)
     student, teacher = _inputs(spec['shape'], device)
+    chosen = _pairwise_choice(fn, spec, student, teacher)
     leaves = student if isinstance(student, list) else [student]
     for leaf in leaves:
         leaf.requires_grad_(True)
@@ -184,7 +199,23 @@ def worker_loss(spec):
             raise
         return {'status': 'oom', 'error': str(error).splitlines()[0][:160]}
     return {'status': 'ok', 'time_ms': statistics.median(times), 'repeats': len(times),
-            'peak_extra_mib': peak(), 'value': value[-1]}
+            'peak_extra_mib': peak(), 'value': value[-1], 'algorithm': chosen}
+
+
+def _pairwise_choice(fn, spec, student, teacher):
+    """The algorithm the loss will run for these inputs ('gram'/'tiled'), or None."""
+    if spec['impl'] != 'ours' or getattr(fn, 'algorithm', None) is None or \
+            getattr(fn, 'mode', 'cosine_mse') != 'cosine_mse':
+        return None
+    from mmseg_distill.models.utils.tiled_similarity import resolve_algorithm
+    rows = lambda x: x.flatten(2).transpose(1, 2)  # noqa: E731
+    return resolve_algorithm(fn.algorithm, rows(student), rows(teacher), fn.gram_dtype)
+
+
+def naive_key(loss, options):
+    suffix = {'softmax_kl': '/softmax_kl'}.get(options.get('mode'), '') or \
+        {'official': '/official'}.get(options.get('formulation'), '')
+    return loss + suffix
 
 
 def worker_step(spec):
@@ -222,6 +253,7 @@ def worker_step(spec):
             cfg.distiller.connectors.teacher_autoencoder.update(in_channels=512, checkpoint=path)
             for name in ('student_adapter', 'student_affinity_adapter'):
                 cfg.distiller.connectors[name].update(in_channel=128, out_channel=256)
+        cfg.teacher_fast_path = spec['fast_path']
         model = revert_sync_batchnorm(MODELS.build(cfg))
         run = lambda: model.loss(inputs, samples)  # noqa: E731
         params = [p for p in model.parameters() if p.requires_grad]
@@ -239,9 +271,9 @@ def worker_step(spec):
     measure(full_step)  # warm-up
     result = {'step_ms': statistics.median(measure(full_step) for _ in range(spec['repeats']))}
     if method != 'student_only':
-        def teacher_forward():
-            with torch.no_grad(), model.distiller.teacher_recorders:
-                model.teacher(inputs, samples, mode='loss')
+        def teacher_forward():  # as the step runs it: fast path or mode='loss'
+            with model.distiller.teacher_recorders:
+                model._run_teacher(inputs, samples)
         result['teacher_forward_ms'] = statistics.median(
             measure(teacher_forward) for _ in range(spec['repeats']))
         # distillation losses alone: the student records replaced by leaf copies
@@ -334,18 +366,21 @@ def fmt(value, unit=''):
 
 
 def bench_losses(args, cases):
-    rows = []
+    sys.path.insert(0, HERE)
+    from benchmark_naive import NAIVE
+    rows, naive_runs = [], {}
     for loss, options, shape in cases:
         base = dict(loss=loss, options=options, shape=shape, device=args.device,
                     threads=args.threads, repeats=args.repeats, max_seconds=args.max_seconds,
                     budget_gib=args.naive_budget_gib)
         ours = run_worker('loss', dict(base, impl='ours'))
-        naive_key = loss + ('/softmax_kl' if options.get('mode') == 'softmax_kl' else '')
-        has_naive = naive_key in {'PixelFeatureSimilarityLoss', 'AffinityLoss',
-                                  'PixelFeatureSimilarityLoss/softmax_kl',
-                                  'InterClassSimilarityLoss', 'CategorySimilarityLoss'}
-        naive = run_worker('loss', dict(base, impl='naive'), timeout=args.naive_timeout) \
-            if has_naive and options.get('gram_precision') is None else None
+        key = naive_key(loss, options)
+        naive = None
+        if key in NAIVE:  # one naive run per form and shape, shared by the variants
+            if (key, str(shape)) not in naive_runs:
+                naive_runs[key, str(shape)] = run_worker('loss', dict(base, impl='naive'),
+                                                         timeout=args.naive_timeout)
+            naive = naive_runs[key, str(shape)]
         row = dict(loss=loss, options=options, case=describe(shape), ours=ours, naive=naive)
         if naive and naive['status'] == 'ok' and ours['status'] == 'ok':
             row['time_ratio'] = naive['time_ms'] / ours['time_ms']
@@ -404,18 +439,23 @@ def bench_steps(args):
     import tempfile
     rows = []
     size = (128, 256) if args.preset == 'quick' else (256, 512)
+    runs = [('student_only', False)] + [(m, fast) for m in STEP_METHODS for fast in (True, False)]
     with tempfile.TemporaryDirectory() as tmp:
-        for method in ['student_only'] + STEP_METHODS:
+        for method, fast in runs:
             spec = dict(method=method, device=args.device, threads=args.threads, size=size,
-                        batch=2, repeats=2 if args.preset == 'quick' else 3, tmp=tmp)
-            rows.append(dict(method=method, **run_worker('step', spec)))
-            print(f'  step {method}: {fmt(rows[-1].get("step_ms"))} ms', flush=True)
+                        batch=2, repeats=2 if args.preset == 'quick' else 3, tmp=tmp,
+                        fast_path=fast)
+            rows.append(dict(method=method, teacher_fast_path=fast, **run_worker('step', spec)))
+            print(f'  step {method} fast path {fast}: {fmt(rows[-1].get("step_ms"))} ms',
+                  flush=True)
     student = rows[0]['step_ms']
     for row in rows[1:]:
         row['student_step_ms'] = student
         row['distill_overhead'] = row['distill_losses_ms'] / student
         row['distill_overhead_student_side'] = (row['distill_losses_ms'] -
                                                 row['teacher_connectors_ms']) / student
+        # 1.0 would be a step that costs exactly a student step plus the teacher's forward
+        row['step_ratio'] = row['step_ms'] / (student + row['teacher_forward_ms'])
     return dict(pair='DeepLabV3 R101-D8 -> DeepLabV3 R18-D8 (random weights)',
                 input=f'2x3x{size[0]}x{size[1]}', rows=rows)
 
@@ -428,6 +468,8 @@ def markdown(results):
     for r in results['losses']:
         ours, naive = r['ours'], r['naive']
         name = r['loss'] + (f" {r['options']}" if r['options'] else '')
+        if ours.get('algorithm'):
+            name += f" -> {ours['algorithm']}"
         if naive is None:
             naive_cells = ['n/a', 'n/a']
         elif naive['status'] == 'timeout':
@@ -450,14 +492,16 @@ def markdown(results):
                 'distillation losses with their connectors, forward+backward; of it, '
                 "'teacher-side' = connectors applied to the teacher's feature only (KA's frozen "
                 'encoder).', '',
-                '| method | full step ms | teacher fwd ms | distill ms | of it teacher-side ms | '
+                '| method | teacher fast path | full step ms | teacher fwd ms | '
+                'full / (student + teacher fwd) | distill ms | of it teacher-side ms | '
                 'distill / student step | without teacher-side | peak extra MiB |',
-                '| --- | --- | --- | --- | --- | --- | --- | --- |']
+                '|' + ' --- |' * 10]
         for r in steps['rows']:
             if r['method'] == 'student_only':
                 continue
-            out.append(f"| {r['method']} | {fmt(r['step_ms'])} | "
-                       f"{fmt(r['teacher_forward_ms'])} | {fmt(r['distill_losses_ms'])} | "
+            out.append(f"| {r['method']} | {'on' if r['teacher_fast_path'] else 'off'} | "
+                       f"{fmt(r['step_ms'])} | {fmt(r['teacher_forward_ms'])} | "
+                       f"{r['step_ratio']:.2f} | {fmt(r['distill_losses_ms'])} | "
                        f"{fmt(r['teacher_connectors_ms'])} | "
                        f"{100 * r['distill_overhead']:.1f}% | "
                        f"{100 * r['distill_overhead_student_side']:.1f}% | "

@@ -50,6 +50,23 @@ def icsd_pair_loop(zs, zt, tau=1.0):
     return ((matrix(zs) - matrix(zt.detach()))**2).mean()
 
 
+def icsd_official_loop(zs, zt, tau=1.0):
+    """The official AICSD code's loop: KLDivLoss('batchmean') over class pairs i <= j, softmax
+    over the height axis, one matrix per batch (written here for any number of classes)."""
+    kl = torch.nn.KLDivLoss(reduction='batchmean')
+
+    def matrix(z):
+        p = F.softmax(z / tau, dim=2)
+        K = z.shape[1]
+        m = torch.empty(K, K, dtype=z.dtype, device=z.device)
+        for i in range(K):
+            for j in range(i, K):
+                m[i, j] = m[j, i] = kl(p[:, i], p[:, j])
+        return F.normalize(m, dim=1)
+
+    return ((matrix(zs) - matrix(zt.detach()))**2).mean() / zs.shape[0]
+
+
 def csd_pair_loop(zs, zt, tau=4.0):
     def matrix(z):
         q = F.normalize(F.softmax(F.avg_pool2d(z, 2, ceil_mode=True).flatten(2) / tau, dim=2),
@@ -66,5 +83,6 @@ NAIVE = {
     'PixelFeatureSimilarityLoss/softmax_kl': pfs_softmax_kl,
     'AffinityLoss': affinity,
     'InterClassSimilarityLoss': icsd_pair_loop,
+    'InterClassSimilarityLoss/official': icsd_official_loop,
     'CategorySimilarityLoss': csd_pair_loop,
 }

@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import statistics
 import subprocess
 import sys
@@ -28,12 +29,14 @@ CFG = osp.join(REPO, 'configs')
 PAIR = 'deeplabv3-r18-tiny_fcn-mbv2-tiny_1xb4-40_synthetic-64x64'
 TEACHER_CFG = osp.join(CFG, 'tiny/deeplabv3_r18-tiny_1xb4-40_synthetic-64x64.py')
 STUDENT_CFG = osp.join(CFG, 'tiny/fcn_mbv2-tiny_1xb4-40_synthetic-64x64.py')
-METHODS = [  # (name in the table, leaf config)
+METHODS = [  # (name in the table, leaf config); a method's second form is an extra row
     ('pixel KD', f'pixel_kd/pixel-kd_{PAIR}.py'),
-    ('DSD', f'dsd/dsd_{PAIR}.py'),
+    ('DSD (CIRKD form)', f'dsd/dsd_{PAIR}.py'),
+    ('DSD (paper form)', f'dsd/dsd-paper_{PAIR}.py'),
     ('KA', f'ka/ka-stage2_{PAIR}.py'),
     ('PFS', f'pfs/pfs_{PAIR}.py'),
-    ('AICSD', f'aicsd/aicsd_{PAIR}.py'),
+    ('AICSD (paper form)', f'aicsd/aicsd_{PAIR}.py'),
+    ('AICSD (official-code form)', f'aicsd/aicsd-official_{PAIR}.py'),
 ]
 PRESETS = {
     'full': dict(teacher_iters=2000, student_iters=1000, ka_stage1_iters=200, num_train=400,
@@ -41,6 +44,15 @@ PRESETS = {
     'quick': dict(teacher_iters=300, student_iters=150, ka_stage1_iters=50, num_train=200,
                   num_val=50),
 }
+
+
+def short(name):
+    """'DSD (paper form)' -> 'DSD-paper': labels that fit a plot."""
+    return re.sub(r' \((\w+)[\w-]* form\)', r'-\1', name)
+
+
+def slug(name):
+    return re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')
 
 
 class Pipeline:
@@ -120,7 +132,7 @@ class Pipeline:
                     extra.append(
                         f'model.distiller.connectors.teacher_autoencoder.checkpoint={stage1}')
                 self.log(f"seed {seed}: {name}, {p['student_iters']} iterations")
-                work = osp.join(self.out, f'seed{seed}', leaf.split('/')[0])
+                work = osp.join(self.out, f'seed{seed}', osp.basename(leaf).split('_')[0])
                 ckpt = self.train('mmrazor', osp.join(CFG, leaf), work, p['student_iters'],
                                   seed, extra)
                 runs[name] = dict(miou=self.final_metrics(work)['mIoU'], ckpt=ckpt)
@@ -144,7 +156,7 @@ class Pipeline:
             table[name]['delta'] = table[name]['mean'] - base
         export_dir = osp.join(self.out, 'students')
         exported = {name: export_student(results['runs'][str(self.args.seeds[0])][name]['ckpt'],
-                                         export_dir, f"demo_{name.replace(' ', '-').lower()}")
+                                         export_dir, 'demo_' + slug(name))
                     for name in names[1:]}
         exported['baseline'] = results['runs'][str(self.args.seeds[0])]['baseline']['ckpt']
         cost = self.costs(torch, exported['baseline'])
@@ -207,9 +219,10 @@ class Pipeline:
         names = list(summary['students'])
         means = [summary['students'][n]['mean'] for n in names]
         stds = [summary['students'][n]['std'] for n in names]
-        fig, ax = plt.subplots(figsize=(7, 3.5))
+        fig, ax = plt.subplots(figsize=(9, 4))
         colors = ['grey'] + ['tab:blue'] * (len(names) - 1)
-        ax.bar(names, means, yerr=stds, color=colors, capsize=4)
+        ax.bar([short(n) for n in names], means, yerr=stds, color=colors, capsize=4)
+        ax.tick_params(axis='x', labelrotation=25, labelsize=8)
         ax.axhline(summary['teacher_miou'], color='tab:red', linestyle='--', label='teacher')
         ax.axhline(summary['students']['baseline']['mean'], color='grey', linestyle=':',
                    label='student baseline')
@@ -246,10 +259,10 @@ class Pipeline:
         grid = np.concatenate(rows, 0)
         grid = cv2.resize(grid, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
         header = np.full((24, grid.shape[1], 3), 255, np.uint8)
-        titles = ['input', 'ground truth'] + [name for name, _ in models]
+        titles = ['input', 'ground truth'] + [short(name) for name, _ in models]
         step = grid.shape[1] // len(titles)
         for i, title in enumerate(titles):
-            cv2.putText(header, title[:12], (i * step + 4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+            cv2.putText(header, title[:14], (i * step + 4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
                         (0, 0, 0), 1)
         cv2.imwrite(osp.join(self.out, 'qualitative.png'),
                     np.concatenate([header, grid], 0)[..., ::-1])

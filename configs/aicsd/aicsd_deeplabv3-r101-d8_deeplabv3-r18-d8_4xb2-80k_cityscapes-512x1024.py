@@ -1,5 +1,5 @@
 _base_ = [
-    '../_base_/distill/aicsd.py',
+    '../_base_/distill/aicsd_paper.py',
     'mmseg::_base_/datasets/cityscapes.py',
     'mmseg::_base_/schedules/schedule_80k.py',
     'mmseg::_base_/default_runtime.py'

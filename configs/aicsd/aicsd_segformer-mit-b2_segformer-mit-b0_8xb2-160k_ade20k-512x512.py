@@ -1,5 +1,5 @@
 _base_ = [
-    '../_base_/distill/aicsd.py',
+    '../_base_/distill/aicsd_paper.py',
     'mmseg::_base_/datasets/ade20k.py',
     '../_base_/schedules/segformer_adamw_160k.py',
     'mmseg::_base_/default_runtime.py'

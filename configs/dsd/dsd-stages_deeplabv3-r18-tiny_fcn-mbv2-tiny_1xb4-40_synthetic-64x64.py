@@ -11,7 +11,8 @@ model = dict(
         type='ModelFromConfig',
         cfg_path='{{ fileDirname }}/../tiny/deeplabv3_r18-tiny_1xb4-40_synthetic-64x64.py'),
     teacher_ckpt=None,
-    # PSD averages unit-norm residual maps over positions, so it scales as 1/P: CIRKD's 1000 is
-    # for 64x128 positions; these logits have 8x8, hence 1000 * 64 / 8192 ~ 8 -> 10.
-    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=10.0))))
+    # uncalibrated: CIRKD's 1000 (three stride-8 maps, 64x128 positions) rescaled by 1/P to the
+    # largest stage map here (16x16 at stride 4: 1000 * 256 / 8192); PSD on backbone stages is
+    # this project's extension, nobody calibrated a weight for it.
+    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=1000.0 * 256 / 8192))))
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -16,6 +16,7 @@ model = dict(
         # the neck switch: PSD on the FPN outputs instead of the backbone stages
         student_recorders=dict(stages=dict(source='neck')),
         teacher_recorders=dict(stages=dict(source='neck')),
-        # PSD scales as 1/P (see dsd_deeplabv3-r18-tiny...): 16x16 maps here -> 1000*256/8192
-        distill_losses=dict(loss_psd=dict(loss_weight=30.0))))
+        # uncalibrated: CIRKD's 1000 (three stride-8 maps, 64x128 positions) rescaled by 1/P to
+        # the 16x16 FPN maps here; PSD on neck outputs is this project's extension.
+        distill_losses=dict(loss_psd=dict(loss_weight=1000.0 * 256 / 8192))))
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

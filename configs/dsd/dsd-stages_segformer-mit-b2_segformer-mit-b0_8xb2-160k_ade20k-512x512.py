@@ -15,8 +15,9 @@ model = dict(
         pretrained=False),
     teacher_ckpt=teacher_ckpt,
     # no auxiliary head: PSD on the four MiT stage outputs (one tuple recorder)
-    # PSD scales as 1/P; CIRKD's 1000 is for 64x128 positions (largest stage at stride 4: 128x128 positions = 2x CIRKD's)
-    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=2000.0))))
+    # uncalibrated: CIRKD's 1000 (64x128 positions) rescaled by 1/P to the largest MiT stage
+    # (stride 4: 128x128 positions); PSD on stages is this project's extension.
+    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=1000.0 * 16384 / 8192))))
 # 8 GPUs x 2 images, as SegFormer's MMSeg config
 train_dataloader = dict(batch_size=2, num_workers=2)
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,5 +1,5 @@
 _base_ = [
-    '../_base_/distill/dsd.py',
+    '../_base_/distill/dsd_cirkd.py',
     'mmseg::_base_/datasets/pascal_voc12_aug.py',
     'mmseg::_base_/schedules/schedule_40k.py',
     'mmseg::_base_/default_runtime.py'
@@ -14,6 +14,7 @@ model = dict(
         cfg_path='mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
         pretrained=False),
     teacher_ckpt=teacher_ckpt,
-    # PSD scales as 1/P; CIRKD's 1000 is for 64x128 positions (largest map at stride 4: 128x128 positions = 2x CIRKD's)
-    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=2000.0))))
+    # source: CIRKD's 1000 (train_dsd.sh, 64x128 positions) rescaled by 1/P: the maps are
+    # resized to the largest one, DeepLabV3+'s stride-4 output, 128x128 positions here.
+    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=1000.0 * 16384 / 8192))))
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,5 +1,5 @@
 _base_ = [
-    '../_base_/distill/dsd.py',
+    '../_base_/distill/dsd_cirkd.py',
     'mmseg::_base_/datasets/cityscapes.py',
     'mmseg::_base_/schedules/schedule_80k.py',
     'mmseg::_base_/default_runtime.py'

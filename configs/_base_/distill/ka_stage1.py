@@ -14,6 +14,8 @@ model = dict(
             teacher_autoencoder=dict(type='KAAutoEncoderConnector', in_channels=None,
                                      mode='train')),
         distill_losses=dict(
+            # source: He et al. (CVPR 2019) as recorded in shared/methods.md (paper note, full
+            # text not checked here): L_AE = reconstruction + 1e-7 * |code|_1, unit weight
             loss_ae=dict(type='AutoEncoderReconstructionLoss', alpha=1e-7, loss_weight=1.0)),
         loss_forward_mappings=dict(
             loss_ae=dict(

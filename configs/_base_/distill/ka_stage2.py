@@ -25,8 +25,12 @@ model = dict(
                 type='ConvModuleConnector', in_channel=None, out_channel=None, kernel_size=3,
                 padding=1, norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'))),
         distill_losses=dict(
+            # source: He et al. (CVPR 2019) as recorded in shared/methods.md (paper note, full
+            # text not checked here): L1 distance (p=1) of per-position normalised features,
+            # total CE + 50 * L_adapt + 1 * L_aff
             loss_ka=dict(type='KnowledgeAdaptationLoss', p=1, normalize='position',
                          loss_weight=50.0),
+            # source: as above, unit weight on the affinity term
             loss_affinity=dict(type='AffinityLoss', loss_weight=1.0)),
         loss_forward_mappings=dict(
             loss_ka=dict(

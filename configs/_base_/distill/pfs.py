@@ -1,6 +1,5 @@
 # PFS (Shan et al., arXiv:1910.14226): pixel-wise feature similarities of the decode-head feature
-# (input of conv_seg) + weighted soft-prediction imitation on the logits. The paper's weights are
-# not public; 10 (PFS) and 1 (imitation, tau 1) are the project's choice.
+# (input of conv_seg) + weighted soft-prediction imitation on the logits.
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -13,8 +12,11 @@ model = dict(
             head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
             logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
         distill_losses=dict(
+            # uncalibrated: the paper's weights are not public (no code exists); 10 is the
+            # project's choice, not a measurement
             loss_pfs=dict(type='PixelFeatureSimilarityLoss', mode='cosine_mse',
                           loss_weight=10.0),
+            # uncalibrated: unit weight and tau 1 are the project's choice (plain pixel KD's)
             loss_wsi=dict(type='WeightedSoftImitationLoss', tau=1.0, weighting='gap',
                           loss_weight=1.0)),
         loss_forward_mappings=dict(

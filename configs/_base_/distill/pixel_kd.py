@@ -1,4 +1,4 @@
-# Pixel-wise KD on the logits (baseline of the KA/PFS/AICSD comparisons): tau 1, weight 1.
+# Pixel-wise KD on the logits (baseline of the KA/PFS/AICSD comparisons).
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -8,7 +8,10 @@ model = dict(
             logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
         teacher_recorders=dict(
             logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
-        distill_losses=dict(loss_kd=dict(type='PixelwiseKDLoss', tau=1.0, loss_weight=1.0)),
+        distill_losses=dict(
+            # source: tau 1 is CIRKD's default --kd-temperature (train_kd.py);
+            # uncalibrated: the unit weight is the project's choice (no script sets one)
+            loss_kd=dict(type='PixelwiseKDLoss', tau=1.0, loss_weight=1.0)),
         loss_forward_mappings=dict(
             loss_kd=dict(
                 preds_S=dict(recorder='logits', from_student=True),

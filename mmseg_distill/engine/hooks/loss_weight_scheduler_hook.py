@@ -23,6 +23,29 @@ def _weighted_modules(root: nn.Module, path: str):
     return found[:1] if hasattr(module, 'loss_weight') else found
 
 
+STUDENT_CE_CHOICES = ('all', 'decode_head', 'none')
+
+
+def student_ce_paths(root: nn.Module, which: str, student: str = 'architecture'):
+    """Module paths of the student's supervised losses (``loss_decode`` of its heads).
+
+    ``which='decode_head'``: the decode head's (every stage of a cascade); ``'all'``: also every
+    auxiliary head's; ``'none'``: nothing.
+    """
+    if which not in STUDENT_CE_CHOICES:
+        raise ValueError(f'student_ce must be one of {STUDENT_CE_CHOICES}, got {which!r}')
+    heads = ('decode_head', 'auxiliary_head') if which == 'all' else \
+        ('decode_head', ) if which == 'decode_head' else ()
+    modules = dict(root.named_modules())
+    paths = [name for name in modules
+             if name.startswith(f'{student}.') and name.endswith('.loss_decode') and
+             name[len(student) + 1:].split('.')[0] in heads]
+    if which != 'none' and not paths:
+        raise ValueError(f"AdaptiveLossWeightHook(student_ce='{which}'): the student "
+                         f"('{student}') has no head with a loss_decode to schedule")
+    return paths
+
+
 def alw_factors(progress: float, floor: float = 0.0):
     """(falling, rising) multipliers of AICSD's adaptive loss weighting at ``progress`` in [0, 1]:
     falling = 1 - a, rising = max(a, floor), a = progress."""
@@ -45,6 +68,14 @@ class AdaptiveLossWeightHook(Hook):
     (the student's CE). ``floor`` (default 0, as the official code) keeps a minimum weight on
     the rising losses: with 0 the student's CE is switched off at the very start.
 
+    ``student_ce`` adds the student's supervised losses to ``rising`` without naming them:
+    ``'all'`` every ``loss_decode`` of the decode head(s) and of every auxiliary head,
+    ``'decode_head'`` the decode head(s) only (auxiliary CE keeps its fixed weight), ``'none'``
+    (default, for backward compatibility) only what ``rising`` names. The official model
+    (DeepLabV3+) has no auxiliary head, so its L_CE is the whole supervised loss; the AICSD
+    recipes therefore use ``'all'`` (the project's reading), and ``'decode_head'`` keeps deep
+    supervision at full strength from the first iteration for those who prefer it.
+
     The weights are a pure function of the iteration counter, so a resumed run continues
     exactly where it stopped; nothing needs to be saved in the checkpoint.
     """
@@ -52,8 +83,11 @@ class AdaptiveLossWeightHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self, falling: Sequence[str] = (), rising: Sequence[str] = (),
-                 floor: float = 0.0, by_epoch: bool = False):
-        if not falling and not rising:
+                 floor: float = 0.0, by_epoch: bool = False, student_ce: str = 'none'):
+        if student_ce not in STUDENT_CE_CHOICES:
+            raise ValueError(f'student_ce must be one of {STUDENT_CE_CHOICES}, got '
+                             f'{student_ce!r}')
+        if not falling and not rising and student_ce == 'none':
             raise ValueError('AdaptiveLossWeightHook needs at least one module path in '
                              '`falling` or `rising`')
         if not 0.0 <= floor <= 1.0:
@@ -62,6 +96,7 @@ class AdaptiveLossWeightHook(Hook):
         self.rising = list(rising)
         self.floor = floor
         self.by_epoch = by_epoch
+        self.student_ce = student_ce
         self._base: Optional[Dict[nn.Module, float]] = None
 
     def _model(self, runner) -> nn.Module:
@@ -70,9 +105,11 @@ class AdaptiveLossWeightHook(Hook):
 
     def before_train(self, runner) -> None:
         model = self._model(runner)
+        rising = list(self.rising)
+        rising += [p for p in student_ce_paths(model, self.student_ce) if p not in rising]
         self._groups = {
             'falling': [m for p in self.falling for m in _weighted_modules(model, p)],
-            'rising': [m for p in self.rising for m in _weighted_modules(model, p)],
+            'rising': [m for p in rising for m in _weighted_modules(model, p)],
         }
         self._base = {m: float(m.loss_weight) for g in self._groups.values() for m in g}
 

@@ -1,11 +1,16 @@
+import contextlib
 import warnings
-from typing import Optional
+from typing import Dict, List, Optional
 
+import torch
+from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
 from mmrazor.models.algorithms import SingleTeacherDistill
+from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from ...utils import state_dict_mismatch
+from .teacher_fast_path import TEACHER_PRECISIONS, fast_path_blocker, run_teacher_fast
 
 
 @MODELS.register_module()
@@ -22,10 +27,28 @@ class SegmentationDistill(SingleTeacherDistill):
       its BatchNorm statistics, which leaves the heads' dropout active, so the targets the
       student imitates are randomly masked every iteration.
     - No ``teacher_ckpt`` for a frozen teacher is allowed (smoke tests) but warned about.
+    - Teacher fast path (``teacher_fast_path=True``, default): the frozen teacher runs as MMSeg
+      runs it for inference (``mode='tensor'``: backbone, neck, decode head(s)) instead of
+      ``mode='loss'``, so it computes no loss of its own, and its auxiliary heads only when a
+      teacher recorder reads one. It is used where that records the very same values: an
+      ``EncoderDecoder``/``CascadeEncoderDecoder`` teacher whose heads compute their training
+      output with ``forward`` (every head but PointRend's and the mask-classification heads)
+      and whose recorders are module recorders; otherwise the plain path runs and the reason
+      is logged once. ``teacher_precision`` ('fp32' default, 'fp16', 'bf16') runs the teacher
+      under autocast in that precision (its records are promoted to float32 for the losses);
+      'fp32' adds no autocast (an outer AMP context still applies). ``teacher_channels_last``
+      stores the teacher and its input in channels-last memory format (faster convolutions on
+      recent GPUs; default off, as it can change float rounding). A student that is neither
+      trained nor recorded (KA stage 1) is not run at all.
     """
 
     def __init__(self, *args, teacher_ckpt: Optional[str] = None,
-                 teacher_ckpt_strict: bool = True, teacher_eval: bool = True, **kwargs):
+                 teacher_ckpt_strict: bool = True, teacher_eval: bool = True,
+                 teacher_fast_path: bool = True, teacher_precision: str = 'fp32',
+                 teacher_channels_last: bool = False, **kwargs):
+        if teacher_precision not in TEACHER_PRECISIONS:
+            raise ValueError(f'teacher_precision must be one of {sorted(TEACHER_PRECISIONS)}, '
+                             f'got {teacher_precision!r}')
         self.teacher_eval = teacher_eval
         super().__init__(*args, teacher_ckpt=None, **kwargs)
         if teacher_ckpt:
@@ -34,6 +57,16 @@ class SegmentationDistill(SingleTeacherDistill):
             warnings.warn('SegmentationDistill: no teacher_ckpt is given, so the frozen teacher '
                           'keeps its random initialisation and the student distils noise. Set '
                           'model.teacher_ckpt to the trained teacher.')
+        self.teacher_precision = teacher_precision
+        self.teacher_channels_last = teacher_channels_last
+        if teacher_channels_last:
+            self.teacher.to(memory_format=torch.channels_last)
+        self.teacher_fast_path = teacher_fast_path
+        self.fast_path_blocker = fast_path_blocker(self.teacher, self.distiller.teacher_recorders,
+                                                   self.teacher_trainable)
+        if teacher_fast_path and self.fast_path_blocker:
+            print_log(f'SegmentationDistill: teacher fast path off: {self.fast_path_blocker}',
+                      logger='current')
 
     def load_teacher(self, filename: str, strict: bool) -> None:
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
@@ -57,3 +90,44 @@ class SegmentationDistill(SingleTeacherDistill):
         super().train(mode)
         if mode and self.teacher_eval and not self.teacher_trainable:
             self.teacher.eval()
+
+    @property
+    def uses_teacher_fast_path(self) -> bool:
+        return self.teacher_fast_path and not self.fast_path_blocker
+
+    def _teacher_context(self, inputs: torch.Tensor):
+        if self.teacher_precision == 'fp32':
+            return contextlib.nullcontext()
+        return torch.autocast(inputs.device.type, dtype=TEACHER_PRECISIONS[self.teacher_precision])
+
+    def _run_teacher(self, inputs: torch.Tensor, data_samples) -> None:
+        if self.teacher_channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        with torch.no_grad(), self._teacher_context(inputs):
+            if self.uses_teacher_fast_path:
+                run_teacher_fast(self.teacher, inputs, data_samples,
+                                 self.distiller.teacher_recorders)
+            else:
+                self.teacher(inputs, data_samples, mode='loss')
+
+    def loss(self, batch_inputs: torch.Tensor,
+             data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
+        if self.teacher_trainable:
+            return super().loss(batch_inputs, data_samples)
+        distiller = self.distiller
+        distiller.set_deliveries_override(False)
+        with distiller.teacher_recorders, distiller.deliveries:
+            self._run_teacher(batch_inputs, data_samples)
+        distiller.set_deliveries_override(True)
+        losses = dict()
+        if self.calculate_student_loss:
+            with distiller.student_recorders, distiller.deliveries:
+                losses.update(add_prefix(self.student(batch_inputs, data_samples, mode='loss'),
+                                         'student'))
+        elif distiller.student_recorders.recorders or self.student_trainable:
+            # recorded or trained without its own loss: run it, with gradients only if trained
+            grad = torch.enable_grad() if self.student_trainable else torch.no_grad()
+            with distiller.student_recorders, distiller.deliveries, grad:
+                self.student(batch_inputs, data_samples, mode='loss')
+        losses.update(add_prefix(distiller.compute_distill_losses(), 'distill'))
+        return losses

@@ -2,25 +2,33 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule, build_norm_layer
+from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 
 from mmrazor.models.architectures.connectors.base_connector import BaseConnector
 from mmrazor.registry import MODELS
 from ...utils import load_state_dict_under, state_dict_mismatch
 
 MODES = ('train', 'encode')
+DECODER_LAST = ('linear', 'norm_act')
 
 
 @MODELS.register_module()
 class KAAutoEncoderConnector(BaseConnector):
     """Teacher-side auto-encoder of Knowledge Adaptation (He et al., CVPR 2019).
 
-    Encoder E: three 3x3 conv + BN + ReLU layers, channels C -> C -> C/2 -> C/2 (torchdistill's
-    reading of the paper; ``hidden_channels`` / ``code_channels`` change them); ``strides``
-    default (1, 1, 1): the paper mentions non-unit strides without saying where, so the project
-    keeps the teacher's resolution. Decoder D: the mirror image with transposed convolutions;
-    its last layer has no BN/ReLU so it can reproduce any real-valued teacher feature (project
-    choice).
+    Encoder E: three 3x3 conv + BN + activation layers, channels C -> C -> C/2 -> C/2 (the
+    widths of torchdistill's paraphraser; ``hidden_channels`` / ``code_channels`` change them);
+    ``strides`` default (1, 1, 1): the paper mentions non-unit strides without saying where, so
+    the project keeps the teacher's resolution. Decoder D: the mirror image with transposed
+    convolutions.
+
+    Two choices are this project's, not torchdistill's: the activation is ReLU
+    (``act_cfg``; torchdistill's paraphraser uses LeakyReLU with slope 0.1), and the decoder's
+    last layer is linear (``decoder_last='linear'``), so the reconstruction can take any real
+    value a teacher feature takes (features read before a ReLU have negative entries, which a
+    BN + activation output cannot match). torchdistill puts BN + activation after every layer,
+    the decoder's last included: ``act_cfg=dict(type='LeakyReLU', negative_slope=0.1),
+    decoder_last='norm_act'`` builds that form.
 
     ``mode='train'`` (stage 1): returns ``(code, reconstruction)``, both trainable; pair it with
     ``AutoEncoderReconstructionLoss``.
@@ -34,10 +42,13 @@ class KAAutoEncoderConnector(BaseConnector):
                  code_channels: Optional[int] = None, strides: Sequence[int] = (1, 1, 1),
                  mode: str = 'train', checkpoint: Optional[str] = None,
                  checkpoint_prefix: str = 'distiller.connectors.teacher_autoencoder.',
-                 norm_cfg: dict = dict(type='BN'), init_cfg: Optional[dict] = None):
+                 norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='ReLU'),
+                 decoder_last: str = 'linear', init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        if decoder_last not in DECODER_LAST:
+            raise ValueError(f'decoder_last must be one of {DECODER_LAST}, got {decoder_last!r}')
         if len(strides) != 3:
             raise ValueError(f'strides needs one value per encoder layer (3), got {strides}')
         hidden = hidden_channels or in_channels
@@ -48,7 +59,7 @@ class KAAutoEncoderConnector(BaseConnector):
         widths = [in_channels, hidden, code, code]
         self.encoder = nn.Sequential(*[
             ConvModule(widths[i], widths[i + 1], 3, stride=strides[i], padding=1,
-                       norm_cfg=norm_cfg, act_cfg=dict(type='ReLU'), inplace=False)
+                       norm_cfg=norm_cfg, act_cfg=act_cfg, inplace=False)
             for i in range(3)
         ])
         decoder = []
@@ -56,8 +67,9 @@ class KAAutoEncoderConnector(BaseConnector):
             stride = strides[i]
             layers = [nn.ConvTranspose2d(widths[i + 1], widths[i], 3, stride=stride, padding=1,
                                          output_padding=stride - 1)]
-            if i > 0:
-                layers += [build_norm_layer(norm_cfg, widths[i])[1], nn.ReLU()]
+            if i > 0 or decoder_last == 'norm_act':
+                layers += [build_norm_layer(norm_cfg, widths[i])[1],
+                           build_activation_layer(dict(act_cfg))]
             decoder.append(nn.Sequential(*layers))
         self.decoder = nn.Sequential(*decoder)
         if mode == 'encode':

@@ -9,6 +9,7 @@ from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.models.task_modules.recorder import (ModuleInputsRecorder,
                                                   ModuleOutputsRecorder)
 from mmrazor.registry import MODELS
+from ..utils import to_float32
 
 _MODULE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder)
 
@@ -176,6 +177,10 @@ class SegmentationDistiller(ConfigurableDistiller):
                 'parent block), so it no longer equals what the module produced. Record the '
                 'enclosing block or the next module instead.')
         data = recorder_.get_record_data(record_idx, data_idx)
+        if not from_student:
+            # a teacher run in reduced precision (teacher_precision, AMP) hands its connectors
+            # and losses float32 values: they are targets, not activations to save memory on
+            data = to_float32(data)
         if connector:
             try:
                 data = self.connectors[connector](data)

@@ -2,11 +2,14 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from mmrazor.registry import MODELS
 from ..utils import (align_spatial, check_same_classes, float32_compute, image_weights,
                      l2_normalize, masked_spatial_log_softmax, valid_mask_from_gt,
                      weighted_image_mean)
+
+FORMULATIONS = ('paper', 'official')
 
 
 def inter_class_kl_matrix(logits: torch.Tensor, tau: float,
@@ -23,52 +26,104 @@ def inter_class_kl_matrix(logits: torch.Tensor, tau: float,
     return (neg_entropy[:, :, None] - cross).clamp_min(0)
 
 
+def official_inter_class_matrix(logits: torch.Tensor, tau: float) -> torch.Tensor:
+    """The K x K matrix of the official AICSD code's ICSD term, for the whole batch: (K, K).
+
+    With P = softmax(Z / tau) over the height axis only (dim 2 of (b, K, H, W)), the official
+    code fills, for i <= j, M[i, j] = M[j, i] = KLDivLoss('batchmean')(input=P_i, target=P_j),
+    i.e. sum over (n, h, w) of P_j (log P_j - P_i) / b: the input is a probability where
+    KLDivLoss expects a log-probability. Expanded, entry (i, j) with i <= j is
+    (negent_j - cross_ij) / b with negent_j = sum P_j log P_j and cross = the (symmetric) inner
+    products of the class maps, so one product replaces the loop over class pairs; the lower
+    triangle is the mirror of the upper one.
+    """
+    batch, classes = logits.shape[:2]
+    log_prob = F.log_softmax(logits / tau, dim=2).transpose(0, 1).reshape(classes, -1)
+    prob = log_prob.exp()
+    # p log p from the log-softmax: a probability that underflows to 0 contributes 0 (as
+    # KLDivLoss's 0 log 0 = 0) with a finite gradient, where log(p) of p = 0 would give NaN
+    neg_entropy = (prob * log_prob).sum(-1)
+    cross = prob @ prob.t()
+    upper = torch.triu(neg_entropy[None, :] - cross)
+    return (upper + upper.triu(1).t()) / batch
+
+
 @MODELS.register_module()
 class InterClassSimilarityLoss(nn.Module):
-    """AICSD's inter-class similarity distillation (ICSD).
+    """AICSD's inter-class similarity distillation (ICSD), in the paper's or the official form.
 
     Mansourian et al., "AICSD: Adaptive Inter-Class Similarity Distillation for Semantic
-    Segmentation", arXiv:2308.04243. Each class map becomes a distribution over positions and
-    the K x K matrix of KL divergences between classes is matched:
+    Segmentation", arXiv:2308.04243; official code AmirMansurian/AICSD (distiller.py,
+    ``lo_loss``, switched on by ``--lo_lambda``).
+
+    ``formulation='paper'`` (default): each class map becomes a distribution over all positions
+    of an image and the K x K matrix of KL divergences between classes is matched per image:
 
     .. math::
         P_k = \\mathrm{softmax}_P(Z_k / T),\\quad
         M_{ij} = \\mathrm{KL}(P_i \\| P_j),\\quad
-        L = \\mathrm{mean}\\big((N(M_S) - N(M_T))^2\\big)
+        L = \\mathrm{mean}_n\\,\\mathrm{mean}\\big((N(M^S_n) - N(M^T_n))^2\\big)
 
-    with N(.) L2 normalisation of each row (as the official code does, ``normalize_rows``).
+    with N(.) L2 normalisation of each row (``normalize_rows``, as the official code).
+    With ``gt_seg``, ignored pixels are left out of the distributions and fully ignored images
+    out of the mean.
 
-    Differences from the official code, on purpose: it feeds probabilities where
-    ``KLDivLoss`` expects log-probabilities and (latest commit) takes the softmax over the
-    height axis only; here the true KL over all positions is computed. No option reproduces
-    those numbers. Defaults: T=1 (official). The recipe weight (9500, inferred from the
-    official README command) is set in the config.
+    ``formulation='official'``: exactly what the official code computes (see
+    ``official_inter_class_matrix``): softmax over the height axis only, the "KL" of
+    ``KLDivLoss('batchmean')`` fed a probability as input, one symmetric matrix for the whole
+    batch, rows L2-normalised, and L = mean((N(M_S) - N(M_T))^2) / b. Any number of classes
+    (the official code hard-codes 21). ``normalize_rows`` must stay True in this form. The
+    official code uses every pixel and has no ignore mask; passing ``gt_seg`` here is an error
+    rather than a silent reinterpretation (use the paper form for ignore handling). The
+    official code applies it to logits upsampled to the input size; record what you want to
+    compare (the recipes use the decode head's logits).
 
-    Project choices: student logits resized to the teacher's size; with ``gt_seg``, ignored
-    pixels are left out of the distributions and fully ignored images out of the mean; teacher
+    Weights: no ICSD weight is published (the README's ``--pa_lambda 9500`` scales a different
+    term of the code); the recipes say how theirs were set. Defaults: T=1 (official code).
+    Project choices: student logits resized to the teacher's size (``align_to``); teacher
     detached.
     """
 
     def __init__(self, tau: float = 1.0, normalize_rows: bool = True, loss_weight: float = 1.0,
-                 align_to: str = 'teacher', ignore_index: int = 255):
+                 align_to: str = 'teacher', ignore_index: int = 255,
+                 formulation: str = 'paper'):
         super().__init__()
         if tau <= 0:
             raise ValueError(f'tau must be positive, got {tau}')
+        if formulation not in FORMULATIONS:
+            raise ValueError(f'formulation must be one of {FORMULATIONS}, got {formulation!r}')
+        if formulation == 'official' and not normalize_rows:
+            raise ValueError("formulation='official' normalises rows as the official code "
+                             'does; normalize_rows=False exists only in the paper form')
         self.tau = tau
         self.normalize_rows = normalize_rows
         self.loss_weight = loss_weight
         self.align_to = align_to
         self.ignore_index = ignore_index
+        self.formulation = formulation
 
     def similarity(self, logits: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
         matrix = inter_class_kl_matrix(logits, self.tau, valid)
         return l2_normalize(matrix, dim=-1) if self.normalize_rows else matrix
+
+    def official_loss(self, preds_S: torch.Tensor, preds_T: torch.Tensor) -> torch.Tensor:
+        matrix_S = l2_normalize(official_inter_class_matrix(preds_S, self.tau), dim=1)
+        matrix_T = l2_normalize(official_inter_class_matrix(preds_T, self.tau), dim=1)
+        return (matrix_S - matrix_T).square().mean() / preds_T.shape[0]
 
     @float32_compute
     def forward(self, preds_S: torch.Tensor, preds_T: torch.Tensor,
                 gt_seg: Optional[torch.Tensor] = None) -> torch.Tensor:
         check_same_classes(preds_S, preds_T, type(self).__name__)
         preds_S, preds_T = align_spatial(preds_S, preds_T.detach(), self.align_to)
+        if self.formulation == 'official':
+            if gt_seg is not None:
+                raise ValueError(
+                    "InterClassSimilarityLoss(formulation='official') reproduces the official "
+                    'code, which uses every pixel; it takes no gt_seg. Remove gt_seg from its '
+                    "loss_forward_mappings, or use formulation='paper' to leave ignored pixels "
+                    'out.')
+            return self.loss_weight * self.official_loss(preds_S, preds_T)
         valid = valid_mask_from_gt(gt_seg, preds_T.shape[-2:], self.ignore_index)
         diff = self.similarity(preds_S, valid) - self.similarity(preds_T, valid)
         weights = image_weights(valid, diff.shape[0], diff)

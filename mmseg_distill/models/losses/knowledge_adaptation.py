@@ -21,7 +21,7 @@ class KnowledgeAdaptationLoss(nn.Module):
 
     ``normalize='position'`` (default) normalises each position's channel vector, as the
     paper's formula does; ``'map'`` normalises the whole flattened map of each image, as the
-    torchdistill re-implementation does. Recipe weight 50 (paper), set in the config.
+    torchdistill re-implementation does. The recipe weight is set in the config.
 
     The adapter C_f must map the student to the encoder's channel count (an error names both
     shapes otherwise). Project choices: student resized to the teacher's size; teacher detached.

@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 
 from mmrazor.registry import MODELS
-from ..utils import (align_spatial, chunked_row_softmax_kl, cosine_affinity_sq_error,
+from ..utils import (affinity_sq_error, align_spatial, check_algorithm, chunked_row_softmax_kl,
                      float32_compute, gram_dtype, l2_normalize, positions_as_rows)
 
 MODES = ('cosine_mse', 'softmax_kl')
@@ -30,13 +30,18 @@ class PixelFeatureSimilarityLoss(nn.Module):
     .. math::
         A = S S^\\top,\\quad L = \\frac{1}{N P^2}\\sum_n \\sum_{ij} (A^S_{ij} - A^T_{ij})^2
 
-    evaluated exactly through C x C Gram matrices (see ``models/utils/similarity.py``): no
-    P x P tensor exists in the forward or backward pass, and C_S may differ from C_T.
+    evaluated exactly without a P x P tensor in the forward or backward pass, and C_S may
+    differ from C_T, by one of two algorithms (``algorithm``):
+    'gram': through C x C Gram matrices in ``gram_precision`` (``models/utils/similarity.py``),
+    O(P C^2); 'tiled': blocks of rows of A_S - A_T formed directly in float32 and formed again
+    in the backward pass (``models/utils/tiled_similarity.py``), O(P^2 C), no float64;
+    'auto' (default): the cheaper of the two by the cost model ``pairwise_algorithm``
+    (positions vs channels, and float64 speed of the device).
 
     ``mode='softmax_kl'``: each row of A/tau becomes a distribution over positions and
     :math:`L = \\tau^2\\,\\mathrm{mean}_{n,i}\\ \\mathrm{KL}(\\sigma(A^T_i/\\tau)\\|\\sigma(A^S_i/\\tau))`,
     evaluated ``chunk_size`` (default 1024) rows at a time with recomputation in backward
-    (bounded memory). In 'cosine_mse' mode ``chunk_size`` (rows per chunk of the Gram algebra)
+    (bounded memory). In 'cosine_mse' mode ``chunk_size`` (rows per chunk of the Gram algebra or per tile)
     defaults to a size that keeps each chunk at 2**20 values whatever the batch and width.
 
     Project choices: student resized (bilinear) to the teacher's size; teacher detached;
@@ -46,7 +51,7 @@ class PixelFeatureSimilarityLoss(nn.Module):
 
     def __init__(self, mode: str = 'cosine_mse', tau: float = 1.0, loss_weight: float = 1.0,
                  align_to: str = 'teacher', chunk_size: Optional[int] = None,
-                 gram_precision: str = 'float64'):
+                 gram_precision: str = 'float64', algorithm: str = 'auto'):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
@@ -56,6 +61,7 @@ class PixelFeatureSimilarityLoss(nn.Module):
         self.align_to = align_to
         self.chunk_size = chunk_size
         self.gram_dtype = gram_dtype(gram_precision)
+        self.algorithm = check_algorithm(algorithm)
 
     @float32_compute
     def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
@@ -64,8 +70,8 @@ class PixelFeatureSimilarityLoss(nn.Module):
         rows_S, rows_T = positions_as_rows(feat_S), positions_as_rows(feat_T)
         num_pos = rows_S.shape[1]
         if self.mode == 'cosine_mse':
-            sq_error = cosine_affinity_sq_error(rows_S, rows_T, self.chunk_size,
-                                                self.gram_dtype)
+            sq_error = affinity_sq_error(rows_S, rows_T, self.algorithm, self.chunk_size,
+                                         self.gram_dtype)
             loss = (sq_error.sum() / (sq_error.numel() * num_pos * num_pos)).to(feat_S.dtype)
         else:
             kl = chunked_row_softmax_kl(l2_normalize(rows_S, dim=-1),

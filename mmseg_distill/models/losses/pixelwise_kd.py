@@ -7,6 +7,8 @@ from mmrazor.registry import MODELS
 from ..utils import (align_spatial, check_same_classes, float32_compute, masked_mean,
                      pixel_kl_divergence, valid_mask_from_gt)
 
+CLASS_REDUCTIONS = ('sum', 'mean')
+
 
 @MODELS.register_module()
 class PixelwiseKDLoss(nn.Module):
@@ -20,6 +22,12 @@ class PixelwiseKDLoss(nn.Module):
     pixels unless ``gt_seg`` is given, then those whose label is not ``ignore_index``). This is
     the plain baseline that KA, PFS and AICSD compare against; AICSD uses it with tau=1.
 
+    ``class_reduction='mean'`` divides the per-pixel KL by the number of classes K as well:
+    that is what ``torch.nn.KLDivLoss()`` with its default reduction 'mean' computes on
+    (b, K, H, W) logits (it divides the sum by b*K*H*W), which is how the official AICSD code
+    writes its pixel KD (``--pi_lambda``). With it, the official code's weights carry over
+    unchanged whatever K is. Default 'sum': the KL of each pixel's class distribution.
+
     Project choices: the student logits are resized bilinearly to the teacher's size
     (``align_to``); the mean runs over pixels of the whole (per-GPU) batch; the teacher is
     detached.
@@ -29,13 +37,18 @@ class PixelwiseKDLoss(nn.Module):
         loss_weight (float): weight of the loss. Default 1.0.
         align_to (str): 'teacher' (default) or 'student'.
         ignore_index (int): label of ignored pixels when ``gt_seg`` is passed. Default 255.
+        class_reduction (str): 'sum' (default) or 'mean' over the K classes, see above.
     """
 
     def __init__(self, tau: float = 1.0, loss_weight: float = 1.0, align_to: str = 'teacher',
-                 ignore_index: int = 255):
+                 ignore_index: int = 255, class_reduction: str = 'sum'):
         super().__init__()
         if tau <= 0:
             raise ValueError(f'tau must be positive, got {tau}')
+        if class_reduction not in CLASS_REDUCTIONS:
+            raise ValueError(f'class_reduction must be one of {CLASS_REDUCTIONS}, '
+                             f'got {class_reduction!r}')
+        self.class_reduction = class_reduction
         self.tau = tau
         self.loss_weight = loss_weight
         self.align_to = align_to
@@ -47,5 +60,7 @@ class PixelwiseKDLoss(nn.Module):
         check_same_classes(preds_S, preds_T, type(self).__name__)
         preds_S, preds_T = align_spatial(preds_S, preds_T.detach(), self.align_to)
         kl = pixel_kl_divergence(preds_S, preds_T, self.tau)
+        if self.class_reduction == 'mean':
+            kl = kl / preds_T.shape[1]
         valid = valid_mask_from_gt(gt_seg, kl.shape[-2:], self.ignore_index)
         return self.loss_weight * self.tau**2 * masked_mean(kl, valid)

@@ -1,0 +1,45 @@
+# DSD (Feng et al., TIP 2021) exactly as CIRKD re-implements it (winycg/CIRKD, losses/dsd.py +
+# train_kd.py + scripts/train_kd/train_dsd.sh): CE + 1000 * PSD + 10 * CSD, no logit KD.
+# PSD: residual attention maps over EVERY pair l < m of three stride-8 maps, in CIRKD's order
+# [auxiliary-head logits, the decode head's last feature (input of the classifier), logits];
+# CSD: 2x2 average pooling (ceil mode), softmax over positions at tau 4, NO row normalisation.
+# Models without an auxiliary head: use dsd_stages.py (backbone/neck stage outputs) instead.
+model = dict(
+    _scope_='mmrazor',
+    type='SegmentationDistill',
+    distiller=dict(
+        type='SegmentationDistiller',
+        student_recorders=dict(
+            aux_logits=dict(type='ModuleOutputs', source='auxiliary_head.conv_seg'),
+            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        teacher_recorders=dict(
+            aux_logits=dict(type='ModuleOutputs', source='auxiliary_head.conv_seg'),
+            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        distill_losses=dict(
+            # source: CIRKD scripts/train_kd/train_dsd.sh, --lambda-psd 1000. (Cityscapes,
+            # 512x1024 crops, stride-8 maps of 64x128 positions); pairs 'all' as losses/dsd.py
+            loss_psd=dict(type='PixelSimilarityLoss', pairs='all', loss_weight=1000.0),
+            # source: CIRKD train_dsd.sh --lambda-csd 10.; tau 4 and the 2x2 ceil-mode pooling
+            # from CIRKD losses/dsd.py CriterionCSD, which does not normalise rows
+            loss_csd=dict(type='CategorySimilarityLoss', tau=4.0, pool_size=2,
+                          normalize_rows=False, loss_weight=10.0)),
+        loss_forward_mappings=dict(
+            loss_psd=dict(
+                feats_S=[
+                    dict(recorder='aux_logits', from_student=True),
+                    dict(recorder='head_feat', from_student=True, data_idx=0),
+                    dict(recorder='logits', from_student=True),
+                ],
+                feats_T=[
+                    dict(recorder='aux_logits', from_student=False),
+                    dict(recorder='head_feat', from_student=False, data_idx=0),
+                    dict(recorder='logits', from_student=False),
+                ]),
+            loss_csd=dict(
+                preds_S=dict(recorder='logits', from_student=True),
+                preds_T=dict(recorder='logits', from_student=False)))))
+find_unused_parameters = True
+# torch RNG state in checkpoints: --resume continues exactly
+custom_hooks = [dict(type='mmrazor.RNGStateHook')]

@@ -1,0 +1,77 @@
+"""`mmseg_distill::` base configs resolve from any directory, editable or regular install."""
+import glob
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG
+
+FRAGMENTS = sorted(osp.basename(p) for p in
+                   glob.glob(osp.join(REPO, 'configs', '_base_', 'distill', '*.py')))
+USER_LEAF = """_base_ = ['mmseg_distill::_base_/distill/{fragment}']
+model = dict(architecture=dict(type='ModelFromConfig', cfg_path='{student}'),
+             teacher=dict(type='ModelFromConfig', cfg_path='{teacher}'))
+"""
+CHECK = r'''
+import sys, os.path as osp
+from mmengine.config import Config
+from mmengine.registry import DefaultScope, HOOKS
+cfg = Config.fromfile(sys.argv[1])
+import mmseg_distill
+print('PACKAGE', osp.dirname(mmseg_distill.__file__))
+with DefaultScope.overwrite_default_scope('mmseg'):
+    hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
+print('HOOKS', [type(h).__name__ for h in hooks])
+'''
+
+
+def write_leaf(folder, fragment='pixel_kd.py'):
+    path = folder / 'my_leaf.py'
+    path.write_text(USER_LEAF.format(fragment=fragment, student=STUDENT_CFG,
+                                     teacher=TEACHER_CFG))
+    return str(path)
+
+
+@pytest.mark.parametrize('fragment', FRAGMENTS)
+def test_every_fragment_resolves_outside_the_repository(tmp_path, fragment, monkeypatch):
+    from mmengine.config import Config
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(write_leaf(tmp_path, fragment))
+    assert cfg.model.type == 'SegmentationDistill'
+    assert cfg.model.distiller.distill_losses
+
+
+def test_a_user_leaf_builds_and_its_hooks_build_without_custom_imports(tmp_path):
+    out = subprocess.run([sys.executable, '-c', CHECK, write_leaf(tmp_path, 'aicsd.py')],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "HOOKS ['RNGStateHook', 'AdaptiveLossWeightHook']" in out.stdout
+
+
+def test_regular_install_layout_resolves_from_site_packages(tmp_path):
+    """A wheel (copies of the configs under .mim), imported ahead of the editable checkout."""
+    # built from a copy: building in place would swap the checkout's .mim links for copies
+    source = tmp_path / 'source'
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(
+        '.venv', 'work_dirs', '.git', 'data', 'build', '*.egg-info', '.mim', '.whl'))
+    wheel_dir = tmp_path / 'wheel'
+    built = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+                            '--no-build-isolation', '-q', '-w', str(wheel_dir), str(source)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    site = tmp_path / 'site'
+    with zipfile.ZipFile(glob.glob(str(wheel_dir / '*.whl'))[0]) as wheel:
+        wheel.extractall(site)
+    assert (site / 'mmseg_distill' / '.mim' / 'configs' / '_base_' / 'distill' /
+            'pixel_kd.py').is_file()
+    leaf = write_leaf(tmp_path)
+    out = subprocess.run([sys.executable, '-c', f'import sys; sys.path.insert(0, {str(site)!r})'
+                          + '\n' + CHECK, leaf], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300, env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f'PACKAGE {site / "mmseg_distill"}' in out.stdout
