@@ -48,3 +48,37 @@ def test_variants_agree_with_their_own_naive_form_and_report_the_algorithm():
         naive = benchmark.run_worker('loss', dict(spec, impl='naive'))
         assert ours['algorithm'] == algorithm
         assert abs(ours['value'] - naive['value']) <= 1e-5 * abs(naive['value']), loss
+
+
+def test_gpu_preset_step_path_runs_a_pair_tool_leaf_and_reports_targets(tmp_path):
+    """The GPU preset's model-zoo step rows, on CPU at a tiny crop: one pair, one method."""
+    import sys
+    from argparse import Namespace
+    sys.path.insert(0, osp.join(REPO, 'tools'))
+    import inspect_pair
+    _, teacher, student, _, batch, classes = benchmark.ZOO_PAIRS[3]  # SegFormer B2 -> B0
+    crop = [32, 32]
+    t_model, _ = inspect_pair.build(teacher, classes, crop)
+    s_model, s_cfg = inspect_pair.build(student, classes, crop)
+    leaf = str(tmp_path / 'ka.py')
+    leaves = inspect_pair.write_leaves(
+        Namespace(teacher=teacher, student=student, method='ka', num_classes=classes, crop=crop,
+                  out=leaf), inspect_pair.candidates(t_model, crop),
+        inspect_pair.candidates(s_model, crop), s_cfg)
+    for path, text in leaves:
+        with open(path, 'w') as f:
+            f.write(text)
+    base = dict(device='cpu', threads=1, size=crop, batch=2, repeats=1, tmp=str(tmp_path),
+                student=student, num_classes=classes, fast_path=True)
+    row = benchmark.run_worker('step', dict(base, method='ka', leaf=leaf))
+    alone = benchmark.run_worker('step', dict(base, method='student_only'))
+    assert row['step_ms'] > 0 and row['teacher_forward_ms'] > 0 and row['distill_losses_ms'] > 0
+    row.update(pair='SegFormer', method='ka', crop=crop, batch=2,
+               student_step_ms=alone['step_ms'], student_peak_mib=alone['peak_extra_mib'])
+    row['step_ratio'] = row['step_ms'] / (alone['step_ms'] + row['teacher_forward_ms'])
+    assert '| SegFormer | 32x32 x 2 | ka |' in benchmark.zoo_markdown([row])
+    results = dict(zoo_steps=[row], losses=[])
+    assert 'target <= 1.10x' in benchmark.gpu_targets(results)
+    cases = benchmark.gpu_cases(16)
+    assert {c[2][1] for c in cases} == {2, 8} and ('feat', 8, 4, 8, 128, 512) in \
+        [c[2] for c in cases]

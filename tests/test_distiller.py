@@ -28,11 +28,10 @@ def test_psd_from_several_recorders_equals_the_loss_on_those_maps():
     algorithm = build_algorithm(load_model_cfg('dsd', 'dsd'))
     algorithm.loss(*fake_batch())
     distiller = algorithm.distiller
-    feats = [distiller.get_record('aux_logits', True), distiller.get_record('head_feat', True, 0,
-                                                                             data_idx=0),
+    feats = [distiller.get_record('aux_logits', True), distiller.get_record('head_feat', True),
              distiller.get_record('logits', True)]
     feats_t = [distiller.get_record('aux_logits', False),
-               distiller.get_record('head_feat', False, data_idx=0),
+               distiller.get_record('head_feat', False),
                distiller.get_record('logits', False)]
     expected = distiller.distill_losses['loss_psd'](feats, feats_t)
     torch.testing.assert_close(distiller.compute_distill_losses()['loss_psd'], expected)
@@ -40,7 +39,8 @@ def test_psd_from_several_recorders_equals_the_loss_on_those_maps():
 
 def test_unknown_recorder_source_names_side_and_closest_modules():
     cfg = load_model_cfg('pixel_kd', 'pixel-kd')
-    cfg.distiller.teacher_recorders.logits.source = 'decode_head.conv_sge'
+    cfg.distiller.teacher_recorders.logits = dict(type='ModuleOutputs',
+                                                  source='decode_head.conv_sge')
     with pytest.raises(ValueError) as error:
         build_algorithm(cfg)
     message = str(error.value)
@@ -50,7 +50,7 @@ def test_unknown_recorder_source_names_side_and_closest_modules():
 
 def test_recorder_that_records_nothing_is_named_at_the_first_iteration():
     cfg = load_model_cfg('pixel_kd', 'pixel-kd')
-    cfg.distiller.student_recorders.logits.source = 'decode_head'
+    cfg.distiller.student_recorders.logits = dict(type='ModuleOutputs', source='decode_head')
     algorithm = build_algorithm(cfg)
     with pytest.raises(RuntimeError, match=r"student recorder 'logits'.*recorded 0 value.*"
                                            r"decode_head\.conv_seg"):

@@ -81,6 +81,52 @@ QUICK_CASES = [
     ('PixelwiseKDLoss', {}, ('logits', 2, 16, 32, 19)),
     ('PixelSimilarityLoss', {}, ('stages', 2, 16, 32, [8, 16, 19], [16, 32, 19])),
 ]
+
+
+def gpu_cases(shrink=1):
+    """Cityscapes scale (64x128 positions at stride 8), batch 2 and 8, the channel counts of
+    the model-zoo pairs' head features, every exact algorithm and Gram precision."""
+    h, w = 64 // shrink, 128 // shrink
+    cases = []
+    for batch in (2, 8):
+        for c_s, c_t in ((128, 512), (256, 256)):  # R18/R101 heads; SegFormer B0/B2 heads
+            for loss in ('PixelFeatureSimilarityLoss', 'AffinityLoss'):
+                for options in ({}, GRAM64, GRAM32, TILED):
+                    cases.append((loss, options, ('feat', batch, h, w, c_s, c_t)))
+        cases += [('InterClassSimilarityLoss', {}, ('logits', batch, h, w, 19)),
+                  ('InterClassSimilarityLoss', {'formulation': 'official'},
+                   ('logits', batch, h, w, 19)),
+                  ('CategorySimilarityLoss', {}, ('logits', batch, h, w, 19)),
+                  ('PixelwiseKDLoss', {}, ('logits', batch, h, w, 19)),
+                  ('KnowledgeAdaptationLoss', {}, ('feat', batch, h, w, 256, 256))]
+    return cases
+
+
+def gpu_targets(results):
+    """The GPU issue's targets, each with the figure that meets it or not."""
+    lines = []
+    for r in results.get('zoo_steps', []):
+        ok = r['step_ratio'] <= 1.10
+        lines.append(f"- {r['pair']} {r['method']}: full step {r['step_ratio']:.2f}x student "
+                     f"step + teacher forward (target <= 1.10x): {'met' if ok else 'NOT met'}")
+    for r in results['losses']:
+        if r['loss'] in ('PixelFeatureSimilarityLoss', 'AffinityLoss') and \
+                r['case'].startswith('N=8') and not r['options']:
+            memory, speed = r.get('memory_ratio'), r.get('time_ratio')
+            if memory is None:
+                lines.append(f"- {r['loss']} {r['case']}: naive {r['naive'] and r['naive']['status']}"
+                             ' (ratio not measurable)')
+                continue
+            ok = memory >= 10 and speed >= 1
+            lines.append(f"- {r['loss']} {r['case']}: {memory:.1f}x less peak memory, "
+                         f"{speed:.2f}x naive's speed (target >= 10x, >= 1x): "
+                         f"{'met' if ok else 'NOT met'}")
+    oom = [f"{r['loss']} {r['case']}" for r in results['losses']
+           if r['case'].startswith('N=8') and r['ours'].get('status') != 'ok']
+    lines.append(f"- out of memory at batch 8: {', '.join(oom) if oom else 'none'}")
+    return '\n'.join(lines)
+
+
 SCALING_SIDES = {'full': [(16, 32), (32, 32), (32, 64), (64, 64), (64, 128)],
                  'quick': [(8, 8), (8, 16), (16, 16)]}
 STEP_METHODS = ['pixel_kd', 'dsd', 'pfs', 'ka_stage2', 'aicsd']
@@ -219,7 +265,11 @@ def naive_key(loss, options):
 
 
 def worker_step(spec):
-    """One method on the DeepLabV3 R101-D8 -> R18-D8 pair: component times and peak memory."""
+    """One method on one pair: component times and peak memory.
+
+    Default pair DeepLabV3 R101-D8 -> R18-D8 with the method fragment; with ``spec['leaf']``
+    the leaf config written by tools/inspect_pair.py for any pair (``spec['student']`` then
+    names the student config for the student-only step)."""
     import torch
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
@@ -230,15 +280,31 @@ def worker_step(spec):
     device, method = spec['device'], spec['method']
     size, batch = spec['size'], spec['batch']
     teacher_cfg = 'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py'
-    student_cfg = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'
-    inputs, samples = random_seg_batch(batch, size, 19)
+    student_cfg = spec.get('student',
+                           'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py')
+    inputs, samples = random_seg_batch(batch, size, spec.get('num_classes', 19))
     inputs = inputs.to(device)
     samples = [s.to(device) for s in samples]
     if method == 'student_only':
-        from mmengine.hub import get_model
-        model = revert_sync_batchnorm(get_model(student_cfg))
+        from mmseg_distill.models import ModelFromConfig
+        model = revert_sync_batchnorm(ModelFromConfig(student_cfg, random_init=True))
         run = lambda: model.loss(inputs, samples)  # noqa: E731
         params = list(model.parameters())
+    elif spec.get('leaf'):
+        cfg = Config.fromfile(spec['leaf']).model
+        cfg.architecture.random_init = True
+        encoder = cfg.distiller.get('connectors', {}).get('teacher_autoencoder')
+        if encoder is not None and encoder.get('mode') == 'encode':  # a random stage 1
+            from mmseg_distill.models.connectors import KAAutoEncoderConnector
+            path = osp.join(spec['tmp'], f"ka_stage1_{encoder.in_channels}.pth")
+            state = KAAutoEncoderConnector(in_channels=encoder.in_channels).state_dict()
+            torch.save({'state_dict': {encoder.checkpoint_prefix + k: v
+                                       for k, v in state.items()}}, path)
+            encoder.checkpoint = path
+        cfg.teacher_fast_path = spec['fast_path']
+        model = revert_sync_batchnorm(MODELS.build(cfg))
+        run = lambda: model.loss(inputs, samples)  # noqa: E731
+        params = [p for p in model.parameters() if p.requires_grad]
     else:
         fragment = {'ka_stage2': 'ka_stage2'}.get(method, method)
         cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/distill', f'{fragment}.py')).model
@@ -269,6 +335,8 @@ def worker_step(spec):
         sum(v for k, v in losses.items() if 'loss' in k).backward()
 
     measure(full_step)  # warm-up
+    if spec.get('memory_only'):
+        return {'peak_extra_mib': peak()}
     result = {'step_ms': statistics.median(measure(full_step) for _ in range(spec['repeats']))}
     if method != 'student_only':
         def teacher_forward():  # as the step runs it: fast path or mode='loss'
@@ -334,7 +402,11 @@ def _detached_leaf(value):
 
 # ----------------------------------------------------------------------------- driver side
 def run_worker(kind, spec, timeout=None):
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='131072', PYTHONWARNINGS='ignore')
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    if spec.get('pin_malloc', True):
+        # RSS then follows live memory (freed buffers go back to the system), at the price of
+        # a page-fault per large allocation: right for memory, wrong for allocation-heavy timing
+        env['MALLOC_MMAP_THRESHOLD_'] = '131072'
     try:
         out = subprocess.run([sys.executable, __file__, '--worker', kind, json.dumps(spec)],
                              capture_output=True, text=True, env=env, timeout=timeout)
@@ -445,7 +517,12 @@ def bench_steps(args):
             spec = dict(method=method, device=args.device, threads=args.threads, size=size,
                         batch=2, repeats=2 if args.preset == 'quick' else 3, tmp=tmp,
                         fast_path=fast)
-            rows.append(dict(method=method, teacher_fast_path=fast, **run_worker('step', spec)))
+            # times from a run with glibc's default allocator settings, the peak memory from a
+            # second run with the mmap threshold pinned (see run_worker)
+            row = dict(method=method, teacher_fast_path=fast,
+                       **run_worker('step', dict(spec, pin_malloc=False)))
+            row.update(run_worker('step', dict(spec, memory_only=True)))
+            rows.append(row)
             print(f'  step {method} fast path {fast}: {fmt(rows[-1].get("step_ms"))} ms',
                   flush=True)
     student = rows[0]['step_ms']
@@ -458,6 +535,84 @@ def bench_steps(args):
         row['step_ratio'] = row['step_ms'] / (student + row['teacher_forward_ms'])
     return dict(pair='DeepLabV3 R101-D8 -> DeepLabV3 R18-D8 (random weights)',
                 input=f'2x3x{size[0]}x{size[1]}', rows=rows)
+
+
+# The model-zoo pairs at their real crop and per-GPU batch (the GPU preset's step table).
+ZOO_PAIRS = [
+    ('PSPNet R101-D8 -> R18-D8', 'mmseg::pspnet/pspnet_r101-d8_4xb2-80k_cityscapes-512x1024.py',
+     'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py', (512, 1024), 2, 19),
+    ('DeepLabV3 R101-D8 -> R18-D8',
+     'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py',
+     'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py', (512, 1024), 2, 19),
+    ('DeepLabV3+ R101-D8 -> MobileNetV2',
+     'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
+     osp.join(REPO, 'configs/students/deeplabv3plus_mobilenet-v2-d8_4xb4-40k_voc12aug-'
+              '512x512.py'), (512, 512), 4, 21),
+    ('SegFormer MiT-B2 -> MiT-B0', 'mmseg::segformer/segformer_mit-b2_8xb2-160k_ade20k-512x512.py',
+     'mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py', (512, 512), 4, 150),
+]
+ZOO_METHODS = ['pixel_kd', 'dsd', 'pfs', 'ka', 'aicsd']
+
+
+def bench_zoo_steps(args, shrink=1):
+    """Every method on the four model-zoo pairs; the leaves come from tools/inspect_pair.py.
+
+    ``shrink`` divides crops (CPU test runs of the GPU preset)."""
+    import tempfile
+    from argparse import Namespace
+    sys.path.insert(0, HERE)
+    import inspect_pair
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, teacher, student, crop, batch, classes in ZOO_PAIRS:
+            crop = [crop[0] // shrink, crop[1] // shrink]
+            base = dict(device=args.device, threads=args.threads, size=crop, batch=batch,
+                        repeats=args.repeats, tmp=tmp, student=student, num_classes=classes,
+                        fast_path=True)
+            student_only = run_worker('step', dict(base, method='student_only',
+                                                   pin_malloc=False))
+            student_only.update(run_worker('step', dict(base, method='student_only',
+                                                        memory_only=True)))
+            t_model, _ = inspect_pair.build(teacher, classes, crop)
+            s_model, s_cfg = inspect_pair.build(student, classes, crop)
+            t_points = inspect_pair.candidates(t_model, crop)
+            s_points = inspect_pair.candidates(s_model, crop)
+            del t_model, s_model
+            for method in ZOO_METHODS:
+                out = osp.join(tmp, f'{len(rows)}_{method}.py')
+                leaves = inspect_pair.write_leaves(
+                    Namespace(teacher=teacher, student=student, method=method,
+                              num_classes=classes, crop=crop, out=out), t_points, s_points,
+                    s_cfg)
+                for path, text in leaves:
+                    with open(path, 'w') as f:
+                        f.write(text)
+                row = dict(pair=name, method=method, crop=crop, batch=batch,
+                           student_step_ms=student_only['step_ms'],
+                           student_peak_mib=student_only['peak_extra_mib'],
+                           **run_worker('step', dict(base, method=method, leaf=out,
+                                                     pin_malloc=False)))
+                row.update(run_worker('step', dict(base, method=method, leaf=out,
+                                                   memory_only=True)))
+                row['step_ratio'] = row['step_ms'] / (row['student_step_ms'] +
+                                                      row['teacher_forward_ms'])
+                rows.append(row)
+                print(f"  {name} {method}: {fmt(row['step_ms'])} ms, ratio "
+                      f"{row['step_ratio']:.2f}", flush=True)
+    return rows
+
+
+def zoo_markdown(rows):
+    out = ['| pair | crop x batch | method | student step ms | teacher fwd ms | distill ms | '
+           'full step ms | full / (student + teacher fwd) | peak MiB (student alone) |',
+           '|' + ' --- |' * 9]
+    for r in rows:
+        out.append(f"| {r['pair']} | {r['crop'][0]}x{r['crop'][1]} x {r['batch']} | "
+                   f"{r['method']} | {fmt(r['student_step_ms'])} | "
+                   f"{fmt(r['teacher_forward_ms'])} | {fmt(r['distill_losses_ms'])} | "
+                   f"{fmt(r['step_ms'])} | {r['step_ratio']:.2f} | "
+                   f"{fmt(r['peak_extra_mib'])} ({fmt(r['student_peak_mib'])}) |")
+    return '\n'.join(out)
 
 
 def markdown(results):
@@ -511,7 +666,12 @@ def markdown(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--preset', choices=['full', 'quick'], default='full')
+    parser.add_argument('--preset', choices=['full', 'quick', 'gpu'], default='full',
+                        help="gpu: Cityscapes-scale losses and the four model-zoo pairs at "
+                             "their real crop and batch (docs/benchmark_gpu.md)")
+    parser.add_argument('--shrink', type=int, default=1,
+                        help='divide the gpu preset\'s sizes (a CPU test run of it)')
+    parser.add_argument('--report', help='also write the Markdown tables to this file')
     parser.add_argument('--device', default=None)
     parser.add_argument('--out', default='work_dirs/benchmark')
     parser.add_argument('--threads', type=int, default=os.cpu_count())
@@ -522,6 +682,8 @@ def main():
     parser.add_argument('--naive-timeout', type=float, default=300.0,
                         help='seconds after which a naive measurement is stopped')
     parser.add_argument('--skip-step', action='store_true')
+    parser.add_argument('--steps-only', action='store_true',
+                        help="re-measure only the step table; keep --out's other results")
     parser.add_argument('--worker', nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -536,21 +698,48 @@ def main():
     results = dict(device=device_name, preset=args.preset, torch=torch.__version__,
                    date=time.strftime('%Y-%m-%d'), threads=args.threads,
                    naive_budget_gib=args.naive_budget_gib)
+    results['cuda'] = torch.version.cuda
+    if args.steps_only:
+        with open(osp.join(args.out, 'benchmark.json')) as f:
+            kept = json.load(f)
+        results.update(losses=kept['losses'], scaling=kept.get('scaling'))
+        results['steps'] = bench_steps(args)
+        return write_results(args, results)
     print('[benchmark] losses', flush=True)
-    results['losses'] = bench_losses(args, FULL_CASES if args.preset == 'full' else QUICK_CASES)
+    cases = {'full': FULL_CASES, 'quick': QUICK_CASES}.get(args.preset) or \
+        gpu_cases(args.shrink)
+    results['losses'] = bench_losses(args, cases)
+    if args.preset == 'gpu':
+        if not args.skip_step:
+            print('[benchmark] model-zoo training steps', flush=True)
+            results['zoo_steps'] = bench_zoo_steps(args, args.shrink)
+        return write_results(args, results)
     print('[benchmark] scaling', flush=True)
     results['scaling'] = bench_scaling(args)
     plot_scaling(results['scaling'], osp.join(args.out, 'scaling.png'))
     if not args.skip_step:
         print('[benchmark] training step', flush=True)
         results['steps'] = bench_steps(args)
+    write_results(args, results)
+
+
+def write_results(args, results):
     with open(osp.join(args.out, 'benchmark.json'), 'w') as f:
         json.dump(results, f, indent=1)
     table = markdown(results)
+    if results.get('zoo_steps'):
+        table += ('\n\nTraining steps of the model-zoo pairs (random weights, teacher fast path '
+                  'on):\n\n' + zoo_markdown(results['zoo_steps']))
+    if args.preset == 'gpu':
+        table += '\n\nTargets:\n\n' + gpu_targets(results)
     with open(osp.join(args.out, 'benchmark.md'), 'w') as f:
         f.write(table + '\n')
+    if args.report:
+        with open(args.report, 'w') as f:
+            f.write(f"# Benchmark: `python tools/benchmark.py {' '.join(sys.argv[1:])}`\n\n"
+                    f"CUDA {results.get('cuda')}\n\n" + table + '\n')
     print(table)
-    print(f'[benchmark] wrote {args.out}/benchmark.json, benchmark.md, scaling.png')
+    print(f'[benchmark] wrote {args.out}/benchmark.json, benchmark.md')
 
 
 if __name__ == '__main__':

@@ -1,43 +1,116 @@
 import os.path as osp
+import warnings
+from typing import Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.registry import DefaultScope
 from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.utils import import_modules_from_strings
 
 from mmrazor.registry import MODELS
 
+HEAD_KEYS = ('decode_head', 'auxiliary_head')
+
+
+def _heads(model_cfg):
+    for key in HEAD_KEYS:
+        heads = model_cfg.get(key)
+        for head in (heads if isinstance(heads, (list, tuple)) else [heads]):
+            if head:
+                yield head
+
+
+def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:
+    """Every decode and auxiliary head predicts ``num_classes`` (binary heads keep 1 channel)."""
+    for head in _heads(model_cfg):
+        if head.get('type') == 'IterativeDecodeHead':  # K-Net: its sub-heads hold the classes
+            nested = head.get('kernel_update_head') or []
+            for sub in [head.get('kernel_generate_head')] + list(nested):
+                if isinstance(sub, dict) and 'num_classes' in sub:
+                    sub['num_classes'] = num_classes
+            continue
+        head['num_classes'] = num_classes
+        if head.get('out_channels', num_classes) != 1:
+            head.pop('out_channels', None)
+        losses = head.get('loss_decode')
+        for loss in (losses if isinstance(losses, (list, tuple)) else [losses]):
+            weights = loss.get('class_weight') if isinstance(loss, dict) else None
+            if isinstance(weights, (list, tuple)) and len(weights) != num_classes:
+                # per-class weights of the config's own dataset (DDRNet, PIDNet: Cityscapes)
+                # do not describe the new classes
+                warnings.warn(f"ModelFromConfig(num_classes={num_classes}): dropped the "
+                              f"{len(weights)} class weights of {loss.get('type')}; set "
+                              'class_weight for your classes if you want them')
+                loss.pop('class_weight')
+
+
+def drop_pretrained(model_cfg: ConfigDict) -> None:
+    """No backbone weights from a URL or file: random initialisation, nothing downloaded."""
+    model_cfg['pretrained'] = None
+    for part in [model_cfg.get('backbone')] + list(_heads(model_cfg)):
+        if isinstance(part, dict):
+            part.pop('pretrained', None)
+            init = part.get('init_cfg')
+            if isinstance(init, dict) and init.get('type') == 'Pretrained':
+                part['init_cfg'] = None
+
+
+def load_model_cfg(cfg_path: str, num_classes: Optional[int] = None,
+                   random_init: bool = False):
+    """(model config with the config's top-level data_preprocessor, default scope, config)."""
+    if '::' not in cfg_path and not osp.isfile(cfg_path):
+        raise FileNotFoundError(f"ModelFromConfig: config file '{cfg_path}' not found "
+                                f"(working directory: '{osp.abspath('.')}')")
+    if '::' in cfg_path:  # a model-zoo config of an installed OpenMMLab package
+        from mmengine.hub import get_config
+        cfg = get_config(cfg_path)
+    else:
+        cfg = Config.fromfile(cfg_path)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    model_cfg = cfg.model
+    needs_mmdet = [h.get('type') for h in _heads(model_cfg)
+                   if h.get('type') in ('MaskFormerHead', 'Mask2FormerHead')]
+    if needs_mmdet:
+        import importlib.util
+        if importlib.util.find_spec('mmdet') is None:
+            raise ImportError(f'{cfg_path}: {needs_mmdet[0]} (mask classification) is built on '
+                              'MMDetection, which is not installed: pip install "mmdet>=3.0"')
+    if 'data_preprocessor' in cfg and 'data_preprocessor' not in model_cfg:
+        model_cfg.data_preprocessor = cfg.data_preprocessor
+    if num_classes:
+        set_num_classes(model_cfg, num_classes)
+    if random_init:
+        drop_pretrained(model_cfg)
+    scope = cfg.get('default_scope', cfg_path.split('::')[0] if '::' in cfg_path else 'mmseg')
+    return model_cfg, scope, cfg
+
 
 @MODELS.register_module()
-def ModelFromConfig(cfg_path: str, pretrained: bool = False, **kwargs):
+def ModelFromConfig(cfg_path: str, pretrained: bool = False, num_classes: Optional[int] = None,
+                    random_init: bool = False, **kwargs):
     """Build the ``model`` of another config file: the teacher or student of a distillation.
 
     MMRazor's ``dict(cfg_path=...)`` only accepts ``package::`` paths of installed OpenMMLab
     packages. This also takes a config file path (absolute, or relative to the working
     directory; in a config, write ``'{{ fileDirname }}/...'`` to make it relative to the config
     itself), builds it in the config's own default scope and honours its ``custom_imports`` and
-    top-level ``data_preprocessor`` (as MMSeg configs place it). ``package::`` paths are passed
-    to MMEngine's ``get_model`` unchanged.
+    top-level ``data_preprocessor`` (as MMSeg configs place it).
 
-    Weights: use the algorithm's ``teacher_ckpt`` for the teacher; ``pretrained=True`` is only
-    meaningful for ``package::`` paths (model-zoo weights by URL).
+    ``num_classes`` sets the class count of every decode and auxiliary head (a pair trained on
+    another dataset than the configs name). ``random_init=True`` drops the backbone's
+    pretrained weights (no download; the teacher gets its weights from ``teacher_ckpt``
+    anyway). ``pretrained=True`` (``package::`` paths only) builds with the model-zoo weights of
+    that config, by URL.
     """
-    if '::' in cfg_path:
-        from mmengine.hub import get_model
-        return get_model(cfg_path, pretrained=pretrained, **kwargs)
     if pretrained:
-        raise ValueError(f"pretrained=True needs a 'package::' config, got '{cfg_path}'; "
-                         'load local weights with teacher_ckpt or the init_cfg of the model')
-    if not osp.isfile(cfg_path):
-        raise FileNotFoundError(f"ModelFromConfig: config file '{cfg_path}' not found "
-                                f"(working directory: '{osp.abspath('.')}')")
-    cfg = Config.fromfile(cfg_path)
-    if cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg.custom_imports)
-    model_cfg = cfg.model
-    if 'data_preprocessor' in cfg and 'data_preprocessor' not in model_cfg:
-        model_cfg.data_preprocessor = cfg.data_preprocessor
-    scope = cfg.get('default_scope', 'mmseg')
+        if '::' not in cfg_path:
+            raise ValueError(f"pretrained=True needs a 'package::' config, got '{cfg_path}'; "
+                             'load local weights with teacher_ckpt or the init_cfg of the model')
+        from mmengine.hub import get_model
+        return get_model(cfg_path, pretrained=True, **kwargs)
+    model_cfg, scope, _ = load_model_cfg(cfg_path, num_classes, random_init)
     with DefaultScope.overwrite_default_scope(scope):
         import_modules_from_strings(f'{scope}.models', allow_failed_imports=True)
+        import_modules_from_strings(f'{scope}.utils', allow_failed_imports=True)
         return ROOT_MODELS.build(model_cfg, default_args=kwargs or None)

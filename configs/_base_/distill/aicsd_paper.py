@@ -7,9 +7,9 @@ model = dict(
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            logits=dict(type='SegLogits')),
         teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            logits=dict(type='SegLogits')),
         distill_losses=dict(
             # source: tau 1 is the official code's temperature (distiller.py, self.temperature).
             # calibration: no ICSD weight is published, so the rule is: weighted ICSD equals

@@ -11,12 +11,12 @@ model = dict(
         type='SegmentationDistiller',
         student_recorders=dict(
             aux_logits=dict(type='ModuleOutputs', source='auxiliary_head.conv_seg'),
-            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            head_feat=dict(type='SegHeadFeature'),
+            logits=dict(type='SegLogits')),
         teacher_recorders=dict(
             aux_logits=dict(type='ModuleOutputs', source='auxiliary_head.conv_seg'),
-            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            head_feat=dict(type='SegHeadFeature'),
+            logits=dict(type='SegLogits')),
         distill_losses=dict(
             # source: CIRKD scripts/train_kd/train_dsd.sh, --lambda-psd 1000. (Cityscapes,
             # 512x1024 crops, stride-8 maps of 64x128 positions); pairs 'all' as losses/dsd.py
@@ -29,12 +29,12 @@ model = dict(
             loss_psd=dict(
                 feats_S=[
                     dict(recorder='aux_logits', from_student=True),
-                    dict(recorder='head_feat', from_student=True, data_idx=0),
+                    dict(recorder='head_feat', from_student=True),
                     dict(recorder='logits', from_student=True),
                 ],
                 feats_T=[
                     dict(recorder='aux_logits', from_student=False),
-                    dict(recorder='head_feat', from_student=False, data_idx=0),
+                    dict(recorder='head_feat', from_student=False),
                     dict(recorder='logits', from_student=False),
                 ]),
             loss_csd=dict(

@@ -12,11 +12,11 @@ model = dict(
         student_recorders=dict(
             _delete_=True,
             stages=dict(type='ModuleOutputs', source='backbone'),
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            logits=dict(type='SegLogits')),
         teacher_recorders=dict(
             _delete_=True,
             stages=dict(type='ModuleOutputs', source='backbone'),
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            logits=dict(type='SegLogits')),
         loss_forward_mappings=dict(
             loss_psd=dict(
                 feats_S=dict(_delete_=True, recorder='stages', from_student=True),

@@ -9,7 +9,7 @@ model = dict(
     distiller=dict(
         type='SegmentationDistiller',
         teacher_recorders=dict(
-            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+            head_feat=dict(type='SegHeadFeature')),
         connectors=dict(
             teacher_autoencoder=dict(type='KAAutoEncoderConnector', in_channels=None,
                                      mode='train')),
@@ -19,9 +19,9 @@ model = dict(
             loss_ae=dict(type='AutoEncoderReconstructionLoss', alpha=1e-7, loss_weight=1.0)),
         loss_forward_mappings=dict(
             loss_ae=dict(
-                ae_outputs=dict(recorder='head_feat', from_student=False, data_idx=0,
+                ae_outputs=dict(recorder='head_feat', from_student=False,
                                 connector='teacher_autoencoder'),
-                target=dict(recorder='head_feat', from_student=False, data_idx=0)))))
+                target=dict(recorder='head_feat', from_student=False)))))
 find_unused_parameters = True
 # torch RNG state in checkpoints: --resume continues exactly
 custom_hooks = [dict(type='mmrazor.RNGStateHook')]

@@ -10,9 +10,9 @@ model = dict(
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
-            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+            head_feat=dict(type='SegHeadFeature')),
         teacher_recorders=dict(
-            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg')),
+            head_feat=dict(type='SegHeadFeature')),
         connectors=dict(
             teacher_autoencoder=dict(
                 type='KAAutoEncoderConnector', in_channels=None, mode='encode',
@@ -34,14 +34,14 @@ model = dict(
             loss_affinity=dict(type='AffinityLoss', loss_weight=1.0)),
         loss_forward_mappings=dict(
             loss_ka=dict(
-                feat_S=dict(recorder='head_feat', from_student=True, data_idx=0,
+                feat_S=dict(recorder='head_feat', from_student=True,
                             connector='student_adapter'),
-                feat_T=dict(recorder='head_feat', from_student=False, data_idx=0,
+                feat_T=dict(recorder='head_feat', from_student=False,
                             connector='teacher_autoencoder')),
             loss_affinity=dict(
-                feat_S=dict(recorder='head_feat', from_student=True, data_idx=0,
+                feat_S=dict(recorder='head_feat', from_student=True,
                             connector='student_affinity_adapter'),
-                feat_T=dict(recorder='head_feat', from_student=False, data_idx=0,
+                feat_T=dict(recorder='head_feat', from_student=False,
                             connector='teacher_autoencoder')))))
 find_unused_parameters = True
 # torch RNG state in checkpoints: --resume continues exactly

@@ -6,11 +6,11 @@ model = dict(
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
-            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            head_feat=dict(type='SegHeadFeature'),
+            logits=dict(type='SegLogits')),
         teacher_recorders=dict(
-            head_feat=dict(type='ModuleInputs', source='decode_head.conv_seg'),
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            head_feat=dict(type='SegHeadFeature'),
+            logits=dict(type='SegLogits')),
         distill_losses=dict(
             # uncalibrated: the paper's weights are not public (no code exists); 10 is the
             # project's choice, not a measurement
@@ -21,8 +21,8 @@ model = dict(
                           loss_weight=1.0)),
         loss_forward_mappings=dict(
             loss_pfs=dict(
-                feat_S=dict(recorder='head_feat', from_student=True, data_idx=0),
-                feat_T=dict(recorder='head_feat', from_student=False, data_idx=0)),
+                feat_S=dict(recorder='head_feat', from_student=True),
+                feat_T=dict(recorder='head_feat', from_student=False)),
             loss_wsi=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))

@@ -5,9 +5,9 @@ model = dict(
     distiller=dict(
         type='SegmentationDistiller',
         student_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            logits=dict(type='SegLogits')),
         teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+            logits=dict(type='SegLogits')),
         distill_losses=dict(
             # source: tau 1 is CIRKD's default --kd-temperature (train_kd.py);
             # uncalibrated: the unit weight is the project's choice (no script sets one)

@@ -14,9 +14,11 @@ from torch import nn
 from mmrazor.models.task_modules.recorder import (ModuleInputsRecorder,
                                                   ModuleOutputsRecorder)
 from ..task_modules.recorders import GroundTruthSegRecorder
+from ..task_modules.seg_head_recorders import _SegHeadRecorder
 
 TEACHER_PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
-_SAFE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder, GroundTruthSegRecorder)
+_SAFE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder, GroundTruthSegRecorder,
+                   _SegHeadRecorder)
 
 
 def _heads(module: Optional[nn.Module]):

@@ -9,6 +9,7 @@ from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.models.task_modules.recorder import (ModuleInputsRecorder,
                                                   ModuleOutputsRecorder)
 from mmrazor.registry import MODELS
+from ..task_modules.seg_head_recorders import _SegHeadRecorder
 from ..utils import to_float32
 
 _MODULE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder)
@@ -121,7 +122,8 @@ class SegmentationDistiller(ConfigurableDistiller):
         disable_inplace(model)
         modules = dict(model.named_modules())
         for name, recorder in manager.recorders.items():
-            if isinstance(recorder, _MODULE_RECORDERS) and recorder.source not in modules:
+            if isinstance(recorder, _MODULE_RECORDERS + (_SegHeadRecorder, )) and \
+                    recorder.source not in modules:
                 close = difflib.get_close_matches(recorder.source, list(modules), n=5,
                                                   cutoff=0.4)
                 raise ValueError(

@@ -1,3 +1,4 @@
 from .recorders import GroundTruthSegRecorder
+from .seg_head_recorders import SegHeadFeatureRecorder, SegLogitsRecorder
 
-__all__ = ['GroundTruthSegRecorder']
+__all__ = ['GroundTruthSegRecorder', 'SegHeadFeatureRecorder', 'SegLogitsRecorder']

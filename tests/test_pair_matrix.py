@@ -1,0 +1,95 @@
+"""Any MMSeg pair: real model-zoo configs of different head families, as teachers and students
+in mixed pairs, every method: the pair tool writes the leaf config and one training iteration
+of it runs (random weights, 64x64 crops, nothing downloaded)."""
+import importlib.util
+import os.path as osp
+from argparse import Namespace
+
+import pytest
+import torch
+
+from tiny_pair import REPO
+
+spec = importlib.util.spec_from_file_location('inspect_pair',
+                                              osp.join(REPO, 'tools/inspect_pair.py'))
+inspect_pair = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(inspect_pair)
+
+CROP, CLASSES = [64, 64], 5
+PAIRS = [  # (teacher, student): families in the comment
+    # transformer (MiT, no aux) -> real-time (FastSCNN, a list of auxiliary heads)
+    ('segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
+     'fastscnn/fast_scnn_8xb4-160k_cityscapes-512x1024.py'),
+    # CNN head with one auxiliary head -> real-time with four auxiliary heads
+    ('pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+     'bisenetv2/bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py'),
+    # cascade (OCRNet) -> HRNet FCN without auxiliary head
+    ('ocrnet/ocrnet_hr18s_4xb2-40k_cityscapes-512x1024.py',
+     'hrnet/fcn_hr18s_4xb2-40k_cityscapes-512x1024.py'),
+    # UPerNet -> Segmenter (mask transformer, single-scale ViT)
+    ('upernet/upernet_r18_4xb2-40k_cityscapes-512x1024.py',
+     'segmenter/segmenter_vit-t_mask_8xb1-160k_ade20k-512x512.py'),
+    # neck model (semantic FPN) -> DeepLabV3+ MobileNetV2
+    ('sem_fpn/fpn_r50_4xb2-80k_cityscapes-512x1024.py',
+     'mobilenet_v2/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'),
+    # PointRend (point head deletes conv_seg) -> DDRNet (two outputs in training)
+    ('point_rend/pointrend_r50_4xb2-80k_cityscapes-512x1024.py',
+     'ddrnet/ddrnet_23-slim_in1k-pre_2xb6-120k_cityscapes-1024x1024.py'),
+]
+
+
+@pytest.fixture(scope='module')
+def built(tmp_path_factory):
+    cache = {}
+
+    def get(path):
+        if path not in cache:
+            cache[path] = inspect_pair.build('mmseg::' + path, CLASSES, CROP)
+        return cache[path]
+
+    return get
+
+
+@pytest.mark.parametrize('teacher,student', PAIRS, ids=[f"{t.split('/')[0]}->{s.split('/')[0]}"
+                                                        for t, s in PAIRS])
+def test_pair_tool_writes_a_config_that_trains_for_every_method(teacher, student, built,
+                                                                tmp_path):
+    torch.manual_seed(0)
+    t_model, _ = built(teacher)
+    s_model, s_cfg = built(student)
+    t_points, s_points = inspect_pair.candidates(t_model, CROP), \
+        inspect_pair.candidates(s_model, CROP)
+    assert [p for p in t_points if p[1] == 'logits'][0][2] == CLASSES
+    for method in inspect_pair.METHODS:
+        args = Namespace(teacher='mmseg::' + teacher, student='mmseg::' + student,
+                         method=method, num_classes=CLASSES, crop=CROP,
+                         out=str(tmp_path / f'{method}.py'))
+        leaves = inspect_pair.write_leaves(args, t_points, s_points, s_cfg)
+        for path, text in leaves:
+            with open(path, 'w') as f:
+                f.write(text)
+        inspect_pair.check(leaves, args)  # raises on any failure
+
+
+def test_families_without_a_classifier_feature_or_mmdet_say_so(tmp_path, capsys):
+    knet = 'mmseg::knet/knet-s3_r50-d8_fcn_8xb2-adamw-80k_ade20k-512x512.py'
+    student = 'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'
+    with pytest.raises(SystemExit, match='no classifier feature'):
+        inspect_pair.main([knet, student, '--num-classes', '5', '--crop', '64', '64',
+                           '--method', 'pfs', '--out', str(tmp_path / 'pfs.py')])
+    assert inspect_pair.main([knet, student, '--num-classes', '5', '--crop', '64', '64',
+                              '--method', 'aicsd', '--out', str(tmp_path / 'aicsd.py'),
+                              '--check']) == 0
+    if importlib.util.find_spec('mmdet') is None:
+        code = inspect_pair.main(['mmseg::mask2former/mask2former_r50_8xb2-90k_cityscapes-'
+                                  '512x1024.py', student, '--crop', '64', '64'])
+        assert code == 2 and 'pip install "mmdet' in capsys.readouterr().err
+
+
+def test_binary_heads_become_two_class_logits():
+    from mmseg_distill.models.task_modules.seg_head_recorders import dense_logits
+    head = torch.nn.Module()
+    head.out_channels = 1
+    z = torch.randn(2, 1, 3, 3)
+    logits = dense_logits(head, z)
+    torch.testing.assert_close(logits.softmax(1)[:, 1:], torch.sigmoid(z))
