@@ -243,7 +243,10 @@ def training_settings(student_cfg, crop):
     from mmengine.config import Config
     settings = {k: student_cfg[k] for k in TRAINING_KEYS if k in student_cfg}
     text = Config(settings).pretty_text
+    imports = list(student_cfg.get('custom_imports', {}).get('imports', []))
+    imports += [] if 'mmseg_distill' in imports else ['mmseg_distill']
     return ('# data, schedule and runtime: copied from the student config\n' + text +
+            f'custom_imports = dict(imports={imports!r}, allow_failed_imports=False)\n' +
             "val_cfg = dict(type='mmrazor.SingleTeacherDistillValLoop')\n"
             'find_unused_parameters = True\n')
 
