@@ -19,7 +19,7 @@ class AutoEncoderReconstructionLoss(nn.Module):
 
     The reconstruction term is a mean squared error; the sparsity term is the L1 norm of each
     image's code (summed over channels and positions, as a norm is), averaged over the batch,
-    with alpha = 1e-7 (paper). Feed it from ``KAAutoEncoderConnector`` in ``mode='train'``;
+    with alpha = 1e-7 (the paper's, as a paper note records it). Feed it from ``KAAutoEncoderConnector`` in ``mode='train'``;
     ``target`` is the recorded teacher feature (detached). ``ae_outputs`` is the connector's ``(code,
     reconstruction)`` pair, so the auto-encoder runs once per iteration.
     """

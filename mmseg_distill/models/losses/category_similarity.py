@@ -26,7 +26,8 @@ class CategorySimilarityLoss(nn.Module):
     Defaults and their sources: ``tau=4`` and a 2x2 average pooling of the logits in ceil mode
     first (``pool_size=2``) follow the CIRKD re-implementation; the row normalisation N(.) (L2)
     follows the paper's description and is the project's default (``normalize_rows=True``;
-    CIRKD does not normalise). The recipe weight is 10 (CIRKD), set in the config, not here.
+    CIRKD does not normalise). Weights are set in the config: CIRKD's 10 belongs to its
+    un-normalised form (``dsd_cirkd.py``); the normalised form's is calibrated in ``dsd_paper.py``.
 
     Project choices: student logits resized to the teacher's size before pooling; with
     ``gt_seg``, ignored pixels are left out of each class distribution and fully ignored images

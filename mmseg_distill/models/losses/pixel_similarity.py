@@ -48,7 +48,8 @@ class PixelSimilarityLoss(nn.Module):
     every l < m). Maps of different size are resized (bilinear, before normalisation) to the
     largest teacher map (``attention_size='largest'``, the project's choice; 'smallest' or an
     explicit (H, W) also work). The CIRKD recipe records three stride-8 maps of DeepLabV3 (aux
-    logits, ASPP output, final logits) with weight 1000, set in the config.
+    logits, the classifier's input feature, final logits) over every pair with weight 1000
+    (``dsd_cirkd.py``); the weight is set in the config.
     """
 
     def __init__(self, pairs: str = 'adjacent',

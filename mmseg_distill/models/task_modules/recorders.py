@@ -7,8 +7,20 @@ from mmrazor.models.task_modules.recorder.base_recorder import BaseRecorder
 from mmrazor.registry import TASK_UTILS
 
 
+class RecordingFlag:
+    """``_recording`` is True inside the recorder's context (hooks record only then)."""
+
+    def __enter__(self):
+        super().__enter__()
+        self._recording = True
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        super().__exit__(exc_type, exc_value, traceback)
+        self._recording = False
+
+
 @TASK_UTILS.register_module()
-class GroundTruthSegRecorder(BaseRecorder):
+class GroundTruthSegRecorder(RecordingFlag, BaseRecorder):
     """Records the ground-truth label maps of the batch a segmentor is called with.
 
     Config type ``'GroundTruthSeg'``. MMRazor's recorders see modules and methods, not the data
@@ -41,10 +53,3 @@ class GroundTruthSegRecorder(BaseRecorder):
         if len(labels) == len(samples):
             self.data_buffer.append(torch.stack(labels).squeeze(1))
 
-    def __enter__(self):
-        super().__enter__()
-        self._recording = True
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        super().__exit__(exc_type, exc_value, traceback)
-        self._recording = False

@@ -36,6 +36,7 @@ from torch import nn
 
 from mmrazor.models.task_modules.recorder.base_recorder import BaseRecorder
 from mmrazor.registry import TASK_UTILS
+from .recorders import RecordingFlag
 
 KINDS = ('logits', 'feature')
 MAIN_OUTPUT = {'PIDHead': 1}  # index of the predicted map in a tuple output; default 0
@@ -74,7 +75,7 @@ def dense_logits(head: nn.Module, output: Any) -> torch.Tensor:
     return output
 
 
-class _SegHeadRecorder(BaseRecorder):
+class _SegHeadRecorder(RecordingFlag, BaseRecorder):
     """Wraps the final head's ``forward``; ``kind`` says what is recorded."""
 
     kind = 'logits'
@@ -144,13 +145,6 @@ class _SegHeadRecorder(BaseRecorder):
             feature = feature.transpose(1, 2).reshape(n, c, *logits.shape[-2:])
         return feature
 
-    def __enter__(self):
-        super().__enter__()
-        self._recording = True
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        super().__exit__(exc_type, exc_value, traceback)
-        self._recording = False
 
 
 @TASK_UTILS.register_module()
