@@ -112,5 +112,4 @@ def ModelFromConfig(cfg_path: str, pretrained: bool = False, num_classes: Option
     model_cfg, scope, _ = load_model_cfg(cfg_path, num_classes, random_init)
     with DefaultScope.overwrite_default_scope(scope):
         import_modules_from_strings(f'{scope}.models', allow_failed_imports=True)
-        import_modules_from_strings(f'{scope}.utils', allow_failed_imports=True)
         return ROOT_MODELS.build(model_cfg, default_args=kwargs or None)
