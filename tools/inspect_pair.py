@@ -38,11 +38,9 @@ def build(cfg_path, num_classes, crop):
     """A model of the config with random weights, its config, and one forward at ``crop``."""
     import mmseg_distill  # noqa: F401
     from mmengine.model import revert_sync_batchnorm
-    from mmseg_distill.models import ModelFromConfig
-    from mmseg_distill.models.model_from_config import load_model_cfg
-    _, _, cfg = load_model_cfg(cfg_path, num_classes, random_init=True)
-    model = revert_sync_batchnorm(ModelFromConfig(cfg_path, num_classes=num_classes,
-                                                  random_init=True))
+    from mmseg_distill.models.model_from_config import build_in_scope, load_model_cfg
+    model_cfg, scope, cfg = load_model_cfg(cfg_path, num_classes, random_init=True)
+    model = revert_sync_batchnorm(build_in_scope(model_cfg, scope))
     model.eval()
     return model, cfg
 

@@ -110,6 +110,11 @@ def ModelFromConfig(cfg_path: str, pretrained: bool = False, num_classes: Option
         from mmengine.hub import get_model
         return get_model(cfg_path, pretrained=True, **kwargs)
     model_cfg, scope, _ = load_model_cfg(cfg_path, num_classes, random_init)
+    return build_in_scope(model_cfg, scope, **kwargs)
+
+
+def build_in_scope(model_cfg: ConfigDict, scope: str, **kwargs):
+    """Build a model config of ``load_model_cfg`` in its own default scope."""
     with DefaultScope.overwrite_default_scope(scope):
         import_modules_from_strings(f'{scope}.models', allow_failed_imports=True)
         return ROOT_MODELS.build(model_cfg, default_args=kwargs or None)
