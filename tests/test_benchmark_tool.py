@@ -73,6 +73,9 @@ def test_gpu_preset_step_path_runs_a_pair_tool_leaf_and_reports_targets(tmp_path
     row = benchmark.run_worker('step', dict(base, method='ka', leaf=leaf))
     alone = benchmark.run_worker('step', dict(base, method='student_only'))
     assert row['step_ms'] > 0 and row['teacher_forward_ms'] > 0 and row['distill_losses_ms'] > 0
+    # KA: the frozen encoder is timed as the teacher side, each loss alone as the student side
+    assert row['teacher_connectors_ms'] > 0
+    assert set(row['per_loss_ms']) == {'loss_ka', 'loss_affinity'}
     row.update(pair='SegFormer', method='ka', crop=crop, batch=2,
                student_step_ms=alone['step_ms'], student_peak_mib=alone['peak_extra_mib'])
     row['step_ratio'] = row['step_ms'] / (alone['step_ms'] + row['teacher_forward_ms'])

@@ -309,8 +309,12 @@ def test_gram_helpers_gradcheck_for_student_and_teacher(precision):
     s = torch.randn(2, 7, 3, dtype=torch.float64, requires_grad=True)
     t = torch.randn(2, 7, 5, dtype=torch.float64, requires_grad=True)
     if precision == 'float64':
+        # chunk 3: rows formed again in the backward pass; chunk 7 (one chunk for all 7 rows):
+        # the forward pass's normalised rows and D S are kept for it
         for fn in (cosine_affinity_sq_error, cosine_affinity_row_distance):
-            assert torch.autograd.gradcheck(lambda x, y: fn(x, y, 3, torch.float64), (s, t))
+            for chunk in (3, 7):
+                assert torch.autograd.gradcheck(
+                    lambda x, y: fn(x, y, chunk, torch.float64), (s, t))
     else:  # float32 Gram algebra: same values, lower precision
         torch.testing.assert_close(cosine_affinity_sq_error(s, t, 3, gram_dtype(precision)),
                                    cosine_affinity_sq_error(s, t, 3).float())

@@ -8,8 +8,10 @@ import mmseg_distill  # noqa: F401
 from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 
-def _algorithm(method_dir, name, **options):
+def _algorithm(method_dir, name, prepare=None, **options):
     cfg = load_model_cfg(method_dir, name)
+    if prepare:
+        prepare(cfg)
     cfg.update(options)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -120,3 +122,63 @@ def test_ka_stage1_does_not_run_the_unused_student():
     losses = algorithm.loss(*fake_batch())
     assert calls == [] and set(losses) == {'distill.loss_ae'}
     assert torch.isfinite(losses['distill.loss_ae'])
+
+
+def _ka_stage2(tmp_path, **options):
+    """KA stage 2 on the tiny pair with a (random) stage-1 auto-encoder saved under tmp_path."""
+    from mmseg_distill.models.connectors import KAAutoEncoderConnector
+
+    def with_stage1(cfg):
+        encoder_cfg = cfg.distiller.connectors.teacher_autoencoder
+        path = tmp_path / 'stage1.pth'
+        if not path.exists():
+            torch.manual_seed(0)
+            state = KAAutoEncoderConnector(in_channels=encoder_cfg.in_channels).state_dict()
+            torch.save({'state_dict': {encoder_cfg.checkpoint_prefix + k: v
+                                       for k, v in state.items()}}, path)
+        encoder_cfg.checkpoint = str(path)
+    return _algorithm('ka', 'ka-stage2', prepare=with_stage1, **options)
+
+
+def _encoded_teacher(algorithm, batch):
+    codes = []
+    encoder = algorithm.distiller.connectors['teacher_autoencoder']
+    handle = encoder.encoder.register_forward_hook(lambda m, args, out: codes.append(out))
+    losses = algorithm.loss(*batch)
+    handle.remove()
+    return codes, algorithm.distiller.get_record('head_feat', False,
+                                                 connector='teacher_autoencoder'), losses
+
+
+def test_frozen_teacher_encoder_follows_the_teacher_precision_and_memory_format(tmp_path):
+    """KA's stage-1 encoder only transforms the teacher's feature and trains nothing: it is
+    the teacher's side of the step, so teacher_precision / teacher_channels_last cover it; the
+    trainable student adapters are not touched."""
+    batch = fake_batch()
+    reference = _ka_stage2(tmp_path)
+    assert reference.distiller.frozen_teacher_connectors == ['teacher_autoencoder']
+    codes, expected, reference_losses = _encoded_teacher(reference, batch)
+    assert [c.dtype for c in codes] == [torch.float32]
+
+    reduced = _ka_stage2(tmp_path, teacher_precision='bf16')
+    reduced.load_state_dict(reference.state_dict())
+    codes, encoded, losses = _encoded_teacher(reduced, batch)
+    assert [c.dtype for c in codes] == [torch.bfloat16]  # one encoder run, in bf16
+    assert encoded.dtype == torch.float32  # the losses get float32 targets
+    scale = expected.abs().max()
+    assert 0 < (encoded - expected).abs().max() < 0.03 * scale
+    for key, value in losses.items():
+        torch.testing.assert_close(value, reference_losses[key], rtol=0.1, atol=1e-3)
+    adapter = reduced.distiller.connectors['student_adapter']
+    feat = torch.randn(2, adapter.conv_module.conv.in_channels, 8, 8)
+    assert adapter(feat).dtype == torch.float32  # student side untouched
+
+    channels_last = _ka_stage2(tmp_path, teacher_channels_last=True)
+    channels_last.load_state_dict(reference.state_dict())
+    encoder = channels_last.distiller.connectors['teacher_autoencoder']
+    assert encoder.encoder[0].conv.weight.is_contiguous(memory_format=torch.channels_last)
+    student_adapter = channels_last.distiller.connectors['student_adapter']
+    assert not student_adapter.conv_module.conv.weight.is_contiguous(
+        memory_format=torch.channels_last)
+    _, encoded, _ = _encoded_teacher(channels_last, batch)
+    torch.testing.assert_close(encoded, expected, rtol=1e-5, atol=1e-5)

@@ -130,6 +130,8 @@ def gpu_targets(results):
 SCALING_SIDES = {'full': [(16, 32), (32, 32), (32, 64), (64, 64), (64, 128)],
                  'quick': [(8, 8), (8, 16), (16, 16)]}
 STEP_METHODS = ['pixel_kd', 'dsd', 'pfs', 'ka_stage2', 'aicsd']
+# teacher_precision of the extra reduced-precision step row: bf16 autocast on CPUs, fp16 on GPUs
+REDUCED_PRECISION = {'cpu': 'bf16', 'cuda': 'fp16'}
 
 
 # ----------------------------------------------------------------------------- worker side
@@ -302,6 +304,7 @@ def worker_step(spec):
                                        for k, v in state.items()}}, path)
             encoder.checkpoint = path
         cfg.teacher_fast_path = spec['fast_path']
+        cfg.teacher_precision = spec.get('teacher_precision', 'fp32')
         model = revert_sync_batchnorm(MODELS.build(cfg))
         run = lambda: model.loss(inputs, samples)  # noqa: E731
         params = [p for p in model.parameters() if p.requires_grad]
@@ -320,6 +323,7 @@ def worker_step(spec):
             for name in ('student_adapter', 'student_affinity_adapter'):
                 cfg.distiller.connectors[name].update(in_channel=128, out_channel=256)
         cfg.teacher_fast_path = spec['fast_path']
+        cfg.teacher_precision = spec.get('teacher_precision', 'fp32')
         model = revert_sync_batchnorm(MODELS.build(cfg))
         run = lambda: model.loss(inputs, samples)  # noqa: E731
         params = [p for p in model.parameters() if p.requires_grad]
@@ -355,9 +359,22 @@ def worker_step(spec):
                 p.grad = None
             losses = model.distiller.compute_distill_losses()
             sum(losses.values()).backward()
+        student_params = [p for p in model.student.parameters() if p.requires_grad]
+
+        def student_step():  # the student's own loss and backward: the overheads' denominator
+            for p in student_params:
+                p.grad = None
+            losses = model.student.loss(inputs, samples)
+            sum(v for k, v in losses.items() if 'loss' in k).backward()
+        # interleaved, so that a slower or faster spell of the machine hits both alike
         measure(distill_only)
-        result['distill_losses_ms'] = statistics.median(
-            measure(distill_only) for _ in range(spec['repeats']))
+        measure(student_step)
+        distill_ms, student_ms = [], []
+        for _ in range(spec['repeats']):
+            distill_ms.append(measure(distill_only))
+            student_ms.append(measure(student_step))
+        result['distill_losses_ms'] = statistics.median(distill_ms)
+        result['student_step_same_run_ms'] = statistics.median(student_ms)
         # teacher-side connectors (KA's frozen encoder) are part of the distill time above;
         # timed alone too, since they process only the teacher's feature without gradients
         teacher_side = {(r['recorder'], r.get('data_idx'), r['connector'])
@@ -365,13 +382,27 @@ def worker_step(spec):
                         for r in mapping.values()
                         if isinstance(r, dict) and not r['from_student'] and r.get('connector')}
 
-        def teacher_connectors():
+        def teacher_connector(recorder, data_idx, connector):
             with torch.no_grad():
-                for recorder, data_idx, connector in teacher_side:
-                    model.distiller.get_record(recorder, False, data_idx=data_idx,
-                                               connector=connector)
-        result['teacher_connectors_ms'] = statistics.median(
-            measure(teacher_connectors) for _ in range(spec['repeats'])) if teacher_side else 0.0
+                model.distiller.get_record(recorder, False, data_idx=data_idx,
+                                           connector=connector)
+        connector_ms = {key: statistics.median(measure(lambda: teacher_connector(*key))
+                                               for _ in range(spec['repeats']))
+                        for key in teacher_side}
+        result['teacher_connectors_ms'] = sum(connector_ms.values())
+        # each loss alone with its student-side connectors: where the student-side time goes
+        mappings = model.distiller.loss_forward_mappings
+        result['per_loss_ms'] = {}
+        for name, mapping in list(mappings.items()):
+            model.distiller.loss_forward_mappings = {name: mapping}
+            used = sum(ms for key, ms in connector_ms.items()
+                       if any(isinstance(r, dict) and not r['from_student'] and
+                              (r['recorder'], r.get('data_idx'), r['connector']) == key
+                              for r in mapping.values()))
+            measure(distill_only)
+            result['per_loss_ms'][name] = statistics.median(
+                measure(distill_only) for _ in range(spec['repeats'])) - used
+        model.distiller.loss_forward_mappings = mappings
     result['peak_extra_mib'] = peak()
     return result
 
@@ -511,23 +542,25 @@ def bench_steps(args):
     import tempfile
     rows = []
     size = (128, 256) if args.preset == 'quick' else (256, 512)
-    runs = [('student_only', False)] + [(m, fast) for m in STEP_METHODS for fast in (True, False)]
+    runs = [('student_only', False, 'fp32')] + \
+        [(m, fast, 'fp32') for m in STEP_METHODS for fast in (True, False)] + \
+        [('ka_stage2', True, REDUCED_PRECISION[args.device])]  # KA's frozen encoder included
     with tempfile.TemporaryDirectory() as tmp:
-        for method, fast in runs:
+        for method, fast, precision in runs:
             spec = dict(method=method, device=args.device, threads=args.threads, size=size,
-                        batch=2, repeats=2 if args.preset == 'quick' else 3, tmp=tmp,
-                        fast_path=fast)
+                        batch=2, repeats=2 if args.preset == 'quick' else 5, tmp=tmp,
+                        fast_path=fast, teacher_precision=precision)
             # times from a run with glibc's default allocator settings, the peak memory from a
             # second run with the mmap threshold pinned (see run_worker)
-            row = dict(method=method, teacher_fast_path=fast,
+            row = dict(method=method, teacher_fast_path=fast, teacher_precision=precision,
                        **run_worker('step', dict(spec, pin_malloc=False)))
             row.update(run_worker('step', dict(spec, memory_only=True)))
             rows.append(row)
-            print(f'  step {method} fast path {fast}: {fmt(rows[-1].get("step_ms"))} ms',
-                  flush=True)
-    student = rows[0]['step_ms']
+            print(f'  step {method} fast path {fast} teacher {precision}: '
+                  f'{fmt(rows[-1].get("step_ms"))} ms', flush=True)
     for row in rows[1:]:
-        row['student_step_ms'] = student
+        # the student step timed in the same worker, interleaved with the distillation losses
+        student = row['student_step_ms'] = row['student_step_same_run_ms']
         row['distill_overhead'] = row['distill_losses_ms'] / student
         row['distill_overhead_student_side'] = (row['distill_losses_ms'] -
                                                 row['teacher_connectors_ms']) / student
@@ -643,24 +676,36 @@ def markdown(results):
     if results.get('steps'):
         steps = results['steps']
         out += ['', f"Training step: {steps['pair']}, input {steps['input']}.", '',
-                f"Student-only step: {fmt(steps['rows'][0]['step_ms'])} ms. 'distill' = all "
+                f"Student-only step (a run of its own): {fmt(steps['rows'][0]['step_ms'])} ms. "
+                "'student step' = the student's own loss and backward timed in each row's run, "
+                "interleaved with 'distill' (the ratios divide by it); 'distill' = all "
                 'distillation losses with their connectors, forward+backward; of it, '
                 "'teacher-side' = connectors applied to the teacher's feature only (KA's frozen "
                 'encoder).', '',
-                '| method | teacher fast path | full step ms | teacher fwd ms | '
-                'full / (student + teacher fwd) | distill ms | of it teacher-side ms | '
-                'distill / student step | without teacher-side | peak extra MiB |',
-                '|' + ' --- |' * 10]
+                '| method | teacher fast path, precision | full step ms | teacher fwd ms | '
+                'student step ms | full / (student + teacher fwd) | distill ms | '
+                'of it teacher-side ms | distill / student step | without teacher-side | '
+                'peak extra MiB |',
+                '|' + ' --- |' * 11]
         for r in steps['rows']:
             if r['method'] == 'student_only':
                 continue
-            out.append(f"| {r['method']} | {'on' if r['teacher_fast_path'] else 'off'} | "
+            out.append(f"| {r['method']} | {'on' if r['teacher_fast_path'] else 'off'}, "
+                       f"{r.get('teacher_precision', 'fp32')} | "
                        f"{fmt(r['step_ms'])} | {fmt(r['teacher_forward_ms'])} | "
+                       f"{fmt(r['student_step_ms'])} | "
                        f"{r['step_ratio']:.2f} | {fmt(r['distill_losses_ms'])} | "
                        f"{fmt(r['teacher_connectors_ms'])} | "
                        f"{100 * r['distill_overhead']:.1f}% | "
                        f"{100 * r['distill_overhead_student_side']:.1f}% | "
                        f"{fmt(r['peak_extra_mib'])} |")
+        split = [f"{r['method']} ({r.get('teacher_precision', 'fp32')}): " +
+                 ', '.join(f'{name} {fmt(ms)}' for name, ms in r['per_loss_ms'].items())
+                 for r in steps['rows']
+                 if len(r.get('per_loss_ms', {})) > 1 and r['teacher_fast_path']]
+        if split:
+            out += ['', 'Student side per loss, ms (each loss with its student-side connectors, '
+                    'forward+backward, timed alone): ' + '; '.join(split) + '.']
     return '\n'.join(out)
 
 

@@ -1,4 +1,3 @@
-import contextlib
 import warnings
 from typing import Dict, List, Optional
 
@@ -10,7 +9,8 @@ from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from ...utils import state_dict_mismatch
-from .teacher_fast_path import TEACHER_PRECISIONS, fast_path_blocker, run_teacher_fast
+from .teacher_fast_path import (TEACHER_PRECISIONS, fast_path_blocker, run_teacher_fast,
+                                teacher_autocast)
 
 
 @MODELS.register_module()
@@ -38,8 +38,10 @@ class SegmentationDistill(SingleTeacherDistill):
       under autocast in that precision (its records are promoted to float32 for the losses);
       'fp32' adds no autocast (an outer AMP context still applies). ``teacher_channels_last``
       stores the teacher and its input in channels-last memory format (faster convolutions on
-      recent GPUs; default off, as it can change float rounding). A student that is neither
-      trained nor recorded (KA stage 1) is not run at all.
+      recent GPUs; default off, as it can change float rounding). Both also apply to the
+      connectors that only transform teacher records and have nothing to train (KA's frozen
+      stage-1 encoder): they are part of the teacher's side of a step. A student that is
+      neither trained nor recorded (KA stage 1) is not run at all.
     """
 
     def __init__(self, *args, teacher_ckpt: Optional[str] = None,
@@ -59,8 +61,12 @@ class SegmentationDistill(SingleTeacherDistill):
                           'model.teacher_ckpt to the trained teacher.')
         self.teacher_precision = teacher_precision
         self.teacher_channels_last = teacher_channels_last
+        if not self.teacher_trainable:
+            self.distiller.teacher_precision = teacher_precision
         if teacher_channels_last:
             self.teacher.to(memory_format=torch.channels_last)
+            for name in self.distiller.frozen_teacher_connectors:
+                self.distiller.connectors[name].to(memory_format=torch.channels_last)
         self.teacher_fast_path = teacher_fast_path
         self.fast_path_blocker = fast_path_blocker(self.teacher, self.distiller.teacher_recorders,
                                                    self.teacher_trainable)
@@ -95,15 +101,10 @@ class SegmentationDistill(SingleTeacherDistill):
     def uses_teacher_fast_path(self) -> bool:
         return self.teacher_fast_path and not self.fast_path_blocker
 
-    def _teacher_context(self, inputs: torch.Tensor):
-        if self.teacher_precision == 'fp32':
-            return contextlib.nullcontext()
-        return torch.autocast(inputs.device.type, dtype=TEACHER_PRECISIONS[self.teacher_precision])
-
     def _run_teacher(self, inputs: torch.Tensor, data_samples) -> None:
         if self.teacher_channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
-        with torch.no_grad(), self._teacher_context(inputs):
+        with torch.no_grad(), teacher_autocast(inputs.device.type, self.teacher_precision):
             if self.uses_teacher_fast_path:
                 run_teacher_fast(self.teacher, inputs, data_samples,
                                  self.distiller.teacher_recorders)

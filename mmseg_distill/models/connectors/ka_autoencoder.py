@@ -35,7 +35,11 @@ class KAAutoEncoderConnector(BaseConnector):
     ``mode='encode'`` (stage 2): returns ``E(Phi_T)`` with every parameter frozen and BN in
     eval mode. The stage-1 weights are loaded at build time from ``checkpoint`` (keys under
     ``checkpoint_prefix``, strictly: a missing or unexpected key is an error, because a randomly
-    initialised encoder would silently distil noise).
+    initialised encoder would silently distil noise). Frozen and applied to the teacher's
+    feature only, it is the teacher's side of a step: ``SegmentationDistill``'s
+    ``teacher_precision`` and ``teacher_channels_last`` apply to it as to the teacher (its three
+    convolutions at the teacher's width cost about as much as the two student adapters and
+    both losses together in float32).
     """
 
     def __init__(self, in_channels: int, hidden_channels: Optional[int] = None,

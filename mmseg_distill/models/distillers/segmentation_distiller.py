@@ -9,6 +9,7 @@ from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.models.task_modules.recorder import (ModuleInputsRecorder,
                                                   ModuleOutputsRecorder)
 from mmrazor.registry import MODELS
+from ..algorithms.teacher_fast_path import teacher_autocast
 from ..task_modules.seg_head_recorders import _SegHeadRecorder
 from ..utils import to_float32
 
@@ -38,6 +39,17 @@ def _versions(value: Any):
     return None
 
 
+def _device_type(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return value.device.type
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _device_type(item)
+            if found:
+                return found
+    return ''
+
+
 def _shapes(value: Any):
     if isinstance(value, torch.Tensor):
         return tuple(value.shape)
@@ -63,7 +75,10 @@ class SegmentationDistiller(ConfigurableDistiller):
       and a record that was modified in place after it was recorded (e.g. by ``out +=
       identity``) is an error, never a silently different value;
     - at the first iteration: a recorder that recorded nothing, and a connector that does not
-      fit the recorded shape, are errors that name the recorder, its source and the shapes.
+      fit the recorded shape, are errors that name the recorder, its source and the shapes;
+    - connectors that only transform teacher records and have nothing to train
+      (``frozen_teacher_connectors``, e.g. KA's stage-1 encoder) run in the teacher's
+      precision (``teacher_precision``, set by ``SegmentationDistill``).
     """
 
     def __init__(self, loss_forward_mappings: Optional[Dict[str, Dict]] = None, **kwargs):
@@ -73,6 +88,18 @@ class SegmentationDistiller(ConfigurableDistiller):
             self._check_mappings(loss_forward_mappings)
         self.loss_forward_mappings = loss_forward_mappings or dict()
         self._record_versions: Dict[str, List] = {}
+        self.teacher_precision = 'fp32'
+        self.frozen_teacher_connectors = self._frozen_teacher_connectors()
+
+    def _frozen_teacher_connectors(self) -> List[str]:
+        sides: Dict[str, set] = {}
+        for forward_mapping in self.loss_forward_mappings.values():
+            for records in forward_mapping.values():
+                for record in (records if isinstance(records, (list, tuple)) else [records]):
+                    if record.get('connector'):
+                        sides.setdefault(record['connector'], set()).add(record['from_student'])
+        return [name for name, used_by in sides.items() if used_by == {False} and
+                not any(p.requires_grad for p in self.connectors[name].parameters())]
 
     # -- build-time checks -------------------------------------------------------------
     def _check_loss_names(self) -> None:
@@ -185,7 +212,11 @@ class SegmentationDistiller(ConfigurableDistiller):
             data = to_float32(data)
         if connector:
             try:
-                data = self.connectors[connector](data)
+                if connector in self.frozen_teacher_connectors:
+                    with teacher_autocast(_device_type(data), self.teacher_precision):
+                        data = to_float32(self.connectors[connector](data))
+                else:
+                    data = self.connectors[connector](data)
             except (RuntimeError, ValueError) as error:
                 raise type(error)(
                     f"connector '{connector}' could not take the {side} record '{recorder}' of "

@@ -14,8 +14,10 @@ product with them are computed in float64 (``dtype``; float32 is the faster opti
 slow float64), chunk by chunk over positions, and both functions have hand-written backward
 passes: autograd would otherwise keep float64 copies of whole features. The L2 normalisation
 is folded into the chunks too (forward and backward), so not even a normalised float32 copy of a
-feature exists. Results are clamped at 0 against rounding; at a zero row distance the gradient
-is 0.
+feature exists beyond one chunk. When a single chunk covers every position (within the chunk
+budget anyway), its normalised rows, and the row distance's D S, are kept for the backward pass
+instead of being formed again. Results are clamped at 0 against rounding; at a zero row distance
+the gradient is 0.
 """
 from typing import Optional
 
@@ -66,127 +68,157 @@ def _inverse_norms(rows: torch.Tensor) -> torch.Tensor:
     return 1.0 / torch.linalg.vector_norm(rows, dim=-1).clamp_min(NORM_EPS)
 
 
-def _unit(rows, inv, start, stop, dtype):
-    """Rows start:stop normalised, in ``dtype``: only one chunk is ever materialised."""
-    return rows[:, start:stop].to(dtype) * inv[:, start:stop, None].to(dtype)
+class _UnitRows:
+    """The L2-normalised rows of ``rows`` (N, P, C) in ``dtype``, served a chunk at a time.
+
+    Only one chunk exists at a time. When a single chunk covers every row (so it is within the
+    chunk budget) it is made once and kept (``kept``, handed on to the backward pass), so no
+    later pass converts and scales the rows again.
+    """
+
+    def __init__(self, rows: torch.Tensor, dtype: torch.dtype, spans,
+                 inv: Optional[torch.Tensor] = None, kept: Optional[torch.Tensor] = None):
+        self.rows, self.dtype = rows, dtype
+        self.inv = _inverse_norms(rows).to(dtype) if inv is None else inv
+        self.kept = kept
+        if kept is None and len(spans) == 1:
+            self.kept = self._make(*spans[0])
+
+    def _make(self, start, stop):
+        return self.rows[:, start:stop].to(self.dtype) * self.inv[:, start:stop, None]
+
+    def __call__(self, start, stop):
+        return self.kept if self.kept is not None else self._make(start, stop)
+
+    def normalize_backward(self, grad_unit, start, stop):
+        """Gradient through x / max(||x||, eps) for rows start:stop, as F.normalize's autograd:
+        the radial part is projected out where the norm exceeded eps."""
+        unit = self(start, stop)
+        scale = self.inv[:, start:stop, None]
+        radial = (unit * grad_unit).sum(-1, keepdim=True) * (1.0 / scale > NORM_EPS)
+        return (grad_unit - unit * radial).mul_(scale)
 
 
-def _normalize_backward(grad_unit, rows, inv, start, stop, dtype):
-    """Gradient through x / max(||x||, eps) for rows start:stop (as F.normalize's autograd)."""
-    unit = _unit(rows, inv, start, stop, dtype)
-    scale = inv[:, start:stop, None].to(dtype)
-    normal = 1.0 / scale > NORM_EPS  # rows whose norm exceeded eps: project out the radial part
-    radial = (unit * grad_unit).sum(-1, keepdim=True)
-    return torch.where(normal, (grad_unit - unit * radial) * scale, grad_unit * scale)
+def _grams(spans, units_S: _UnitRows, units_T: _UnitRows, products, weight=None):
+    """L^T diag(weight) R for each product 'lr' in ``products`` ('ss', 'st', 'ts', 'tt'; l and
+    r name S or T, the normalised rows): (N, C_l, C_r) each, accumulated chunk by chunk in
+    place (no C x C temporary per chunk), each chunk normalised once for all products."""
+    totals = {}
+    for start, stop in spans:
+        rows = {'s': units_S(start, stop), 't': units_T(start, stop)}
+        right = rows if weight is None else \
+            {side: weight[:, start:stop, None] * rows[side] for side in {p[1] for p in products}}
+        for product in products:
+            left = rows[product[0]].transpose(1, 2)
+            if product in totals:
+                totals[product].baddbmm_(left, right[product[1]])
+            else:
+                totals[product] = left @ right[product[1]]
+    return [totals[product] for product in products]
 
 
-def _gram(a, inv_a, b, inv_b, chunk, dtype) -> torch.Tensor:
-    """A^T B of the normalised rows of a (N, P, Ca) and b (N, P, Cb): (N, Ca, Cb) in dtype."""
-    total = a.new_zeros((a.shape[0], a.shape[2], b.shape[2]), dtype=dtype)
-    for start, stop in row_spans(a.shape[1], chunk):
-        total += _unit(a, inv_a, start, stop, dtype).transpose(1, 2) @ \
-            _unit(b, inv_b, start, stop, dtype)
-    return total
+def _unit_rows_pair(rows_S, rows_T, chunk, dtype):
+    spans = row_spans(rows_S.shape[1], _auto_chunk(rows_S, rows_T, chunk))
+    return spans, _UnitRows(rows_S, dtype, spans), _UnitRows(rows_T, dtype, spans)
 
 
-def _normalized_grams(rows_S, rows_T, chunk, dtype):
-    """Inverse row norms and the Gram matrices S^T S, S^T T, T^T T of the normalised rows."""
-    inv_S, inv_T = _inverse_norms(rows_S), _inverse_norms(rows_T)
-    return (inv_S, inv_T, _gram(rows_S, inv_S, rows_S, inv_S, chunk, dtype),
-            _gram(rows_S, inv_S, rows_T, inv_T, chunk, dtype),
-            _gram(rows_T, inv_T, rows_T, inv_T, chunk, dtype))
+def _saved_unit_rows(ctx, spans, dtype):
+    rows_S, rows_T, inv_S, inv_T, kept_S, kept_T = ctx.saved_tensors[:6]
+    return (_UnitRows(rows_S, dtype, spans, inv_S, kept_S),
+            _UnitRows(rows_T, dtype, spans, inv_T, kept_T))
 
 
 class _AffinitySqError(torch.autograd.Function):
     """sum_ij (S S^T - T T^T)_ij^2 per image, S and T the L2-normalised rows, with the analytic
     gradient dL/dS = 4 (S G_ss - T G_st^T), dL/dT = 4 (T G_tt - S G_st) chained through the
     normalisation chunk by chunk: nothing of size P x P, and no normalised or high-precision copy
-    of a whole feature, is ever held."""
+    of a whole feature beyond one chunk, is ever held."""
 
     @staticmethod
     def forward(ctx, rows_S, rows_T, chunk, dtype):
-        chunk = _auto_chunk(rows_S, rows_T, chunk)
-        inv_S, inv_T, gram_ss, gram_st, gram_tt = _normalized_grams(rows_S, rows_T, chunk, dtype)
-        ctx.save_for_backward(rows_S, rows_T, inv_S, inv_T, gram_ss, gram_st, gram_tt)
-        ctx.chunk = chunk
+        spans, units_S, units_T = _unit_rows_pair(rows_S, rows_T, chunk, dtype)
+        gram_ss, gram_st, gram_tt = _grams(spans, units_S, units_T, ('ss', 'st', 'tt'))
+        ctx.save_for_backward(rows_S, rows_T, units_S.inv, units_T.inv, units_S.kept,
+                              units_T.kept, gram_ss, gram_st, gram_tt)
+        ctx.spans = spans
         return (gram_ss.square().sum((1, 2)) - 2 * gram_st.square().sum((1, 2)) +
                 gram_tt.square().sum((1, 2)))
 
     @staticmethod
     def backward(ctx, grad):
-        rows_S, rows_T, inv_S, inv_T, gram_ss, gram_st, gram_tt = ctx.saved_tensors
-        dtype, chunk = gram_ss.dtype, ctx.chunk
+        gram_ss, gram_st, gram_tt = ctx.saved_tensors[6:]
+        dtype = gram_ss.dtype
+        units_S, units_T = _saved_unit_rows(ctx, ctx.spans, dtype)
         scale = 4 * grad.to(dtype)[:, None, None]
-        grad_S = torch.empty_like(rows_S) if ctx.needs_input_grad[0] else None
-        grad_T = torch.empty_like(rows_T) if ctx.needs_input_grad[1] else None
-        for a, b in row_spans(rows_S.shape[1], chunk):
-            s = _unit(rows_S, inv_S, a, b, dtype)
-            t = _unit(rows_T, inv_T, a, b, dtype)
+        grad_S = torch.empty_like(units_S.rows) if ctx.needs_input_grad[0] else None
+        grad_T = torch.empty_like(units_T.rows) if ctx.needs_input_grad[1] else None
+        for a, b in ctx.spans:
+            s, t = units_S(a, b), units_T(a, b)
             if grad_S is not None:
                 g = scale * (s @ gram_ss - t @ gram_st.transpose(1, 2))
-                grad_S[:, a:b] = _normalize_backward(g, rows_S, inv_S, a, b, dtype)
+                grad_S[:, a:b] = units_S.normalize_backward(g, a, b)
             if grad_T is not None:
                 g = scale * (t @ gram_tt - s @ gram_st)
-                grad_T[:, a:b] = _normalize_backward(g, rows_T, inv_T, a, b, dtype)
+                grad_T[:, a:b] = units_T.normalize_backward(g, a, b)
         return grad_S, grad_T, None, None
 
 
 class _AffinityRowDistance(torch.autograd.Function):
     """d_i = ||(S S^T - T T^T)_i||_2 for every row (S, T normalised rows), analytic gradient.
 
-    With D = S S^T - T T^T and lambda_i = g_i / d_i (0 where d_i = 0):
-    dL/dS = Lambda (S G_ss - T G_st^T) + S (S^T Lambda S) - T (T^T Lambda S)
+    With D = S S^T - T T^T, R = D S = S G_ss - T G_st^T and lambda_i = g_i / d_i (0 where
+    d_i = 0):
+    dL/dS = Lambda R + S (S^T Lambda S) - T (T^T Lambda S)
     dL/dT = -Lambda (S G_st - T G_tt) - S (S^T Lambda T) + T (T^T Lambda T)
-    then chained through the normalisation, chunk by chunk.
+    then chained through the normalisation, chunk by chunk. The forward pass forms R on its
+    way to d_i^2 = <R_i - (T G_st^T)_i, s_i> + <(T G_tt)_i, t_i> and keeps it for the backward
+    pass when one chunk covers every row.
     """
 
     @staticmethod
     def forward(ctx, rows_S, rows_T, chunk, dtype):
-        chunk = _auto_chunk(rows_S, rows_T, chunk)
-        inv_S, inv_T, gram_ss, gram_st, gram_tt = _normalized_grams(rows_S, rows_T, chunk, dtype)
+        spans, units_S, units_T = _unit_rows_pair(rows_S, rows_T, chunk, dtype)
+        gram_ss, gram_st, gram_tt = _grams(spans, units_S, units_T, ('ss', 'st', 'tt'))
         sq = rows_S.new_empty(rows_S.shape[:2], dtype=dtype)
-        for a, b in row_spans(rows_S.shape[1], chunk):
-            s = _unit(rows_S, inv_S, a, b, dtype)
-            t = _unit(rows_T, inv_T, a, b, dtype)
-            sq[:, a:b] = (((s @ gram_ss) * s).sum(-1) - 2 * ((s @ gram_st) * t).sum(-1) +
-                          ((t @ gram_tt) * t).sum(-1))
+        residual = None
+        for a, b in spans:
+            s, t = units_S(a, b), units_T(a, b)
+            cross = t @ gram_st.transpose(1, 2)  # rows of A_T S
+            residual = s @ gram_ss - cross  # rows of D S
+            sq[:, a:b] = ((residual - cross) * s).sum(-1) + ((t @ gram_tt) * t).sum(-1)
         # each d_i^2 is a sum of squares; the subtraction can round to a tiny negative value
         distance = sq.clamp_min(0).sqrt()
-        ctx.save_for_backward(rows_S, rows_T, inv_S, inv_T, gram_ss, gram_st, gram_tt, distance)
-        ctx.chunk = chunk
+        ctx.save_for_backward(rows_S, rows_T, units_S.inv, units_T.inv, units_S.kept,
+                              units_T.kept, gram_ss, gram_st, gram_tt, distance,
+                              residual if len(spans) == 1 else None)
+        ctx.spans = spans
         return distance
 
     @staticmethod
     def backward(ctx, grad):
-        rows_S, rows_T, inv_S, inv_T, gram_ss, gram_st, gram_tt, distance = ctx.saved_tensors
-        dtype, chunk = gram_ss.dtype, ctx.chunk
+        gram_ss, gram_st, gram_tt, distance, kept_residual = ctx.saved_tensors[6:]
+        dtype, spans = gram_ss.dtype, ctx.spans
+        units_S, units_T = _saved_unit_rows(ctx, spans, dtype)
         positive = distance > 1e-30
         lam = torch.where(positive, grad.to(dtype) / torch.where(positive, distance, 1.0), 0.0)
-        spans = row_spans(rows_S.shape[1], chunk)
-
-        def weighted_gram(left, inv_left, right, inv_right):  # left^T Lambda right
-            return sum(_unit(left, inv_left, a, b, dtype).transpose(1, 2) @
-                       (lam[:, a:b, None] * _unit(right, inv_right, a, b, dtype))
-                       for a, b in spans)
 
         grad_S = grad_T = None
         if ctx.needs_input_grad[0]:
-            h_ss = weighted_gram(rows_S, inv_S, rows_S, inv_S)
-            h_ts = weighted_gram(rows_T, inv_T, rows_S, inv_S)
-            grad_S = torch.empty_like(rows_S)
+            h_ss, h_ts = _grams(spans, units_S, units_T, ('ss', 'ts'), lam)
+            grad_S = torch.empty_like(units_S.rows)
             for a, b in spans:
-                s, t = _unit(rows_S, inv_S, a, b, dtype), _unit(rows_T, inv_T, a, b, dtype)
-                g = lam[:, a:b, None] * (s @ gram_ss - t @ gram_st.transpose(1, 2)) + \
-                    s @ h_ss - t @ h_ts
-                grad_S[:, a:b] = _normalize_backward(g, rows_S, inv_S, a, b, dtype)
+                s, t = units_S(a, b), units_T(a, b)
+                residual = kept_residual if kept_residual is not None else \
+                    s @ gram_ss - t @ gram_st.transpose(1, 2)
+                g = (s @ h_ss).sub_(t @ h_ts).addcmul_(lam[:, a:b, None], residual)
+                grad_S[:, a:b] = units_S.normalize_backward(g, a, b)
         if ctx.needs_input_grad[1]:
-            h_st = weighted_gram(rows_S, inv_S, rows_T, inv_T)
-            h_tt = weighted_gram(rows_T, inv_T, rows_T, inv_T)
-            grad_T = torch.empty_like(rows_T)
+            h_st, h_tt = _grams(spans, units_S, units_T, ('st', 'tt'), lam)
+            grad_T = torch.empty_like(units_T.rows)
             for a, b in spans:
-                s, t = _unit(rows_S, inv_S, a, b, dtype), _unit(rows_T, inv_T, a, b, dtype)
+                s, t = units_S(a, b), units_T(a, b)
                 g = -lam[:, a:b, None] * (s @ gram_st - t @ gram_tt) - s @ h_st + t @ h_tt
-                grad_T[:, a:b] = _normalize_backward(g, rows_T, inv_T, a, b, dtype)
+                grad_T[:, a:b] = units_T.normalize_backward(g, a, b)
         return grad_S, grad_T, None, None
 
 
