@@ -37,9 +37,9 @@ class KAAutoEncoderConnector(BaseConnector):
     ``checkpoint_prefix``, strictly: a missing or unexpected key is an error, because a randomly
     initialised encoder would silently distil noise). Frozen and applied to the teacher's
     feature only, it is the teacher's side of a step: ``SegmentationDistill``'s
-    ``teacher_precision`` and ``teacher_channels_last`` apply to it as to the teacher (its three
-    convolutions at the teacher's width cost about as much as the two student adapters and
-    both losses together in float32).
+    ``teacher_precision`` and ``teacher_channels_last`` apply to it as to the teacher (in float32
+    its three convolutions at the teacher's width cost about four fifths of what the two student
+    adapters and both losses cost together: ``tools/benchmark.py``).
     """
 
     def __init__(self, in_channels: int, hidden_channels: Optional[int] = None,
