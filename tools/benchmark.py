@@ -377,10 +377,11 @@ def worker_step(spec):
         result['student_step_same_run_ms'] = statistics.median(student_ms)
         # teacher-side connectors (KA's frozen encoder) are part of the distill time above;
         # timed alone too, since they process only the teacher's feature without gradients
-        teacher_side = {(r['recorder'], r.get('data_idx'), r['connector'])
-                        for mapping in model.distiller.loss_forward_mappings.values()
-                        for r in mapping.values()
-                        if isinstance(r, dict) and not r['from_student'] and r.get('connector')}
+        def teacher_side_of(mappings):  # (recorder, data_idx, connector) on teacher records
+            return {(r['recorder'], r.get('data_idx'), r['connector'])
+                    for mapping in mappings for r in mapping.values()
+                    if isinstance(r, dict) and not r['from_student'] and r.get('connector')}
+        teacher_side = teacher_side_of(model.distiller.loss_forward_mappings.values())
 
         def teacher_connector(recorder, data_idx, connector):
             with torch.no_grad():
@@ -395,10 +396,7 @@ def worker_step(spec):
         result['per_loss_ms'] = {}
         for name, mapping in list(mappings.items()):
             model.distiller.loss_forward_mappings = {name: mapping}
-            used = sum(ms for key, ms in connector_ms.items()
-                       if any(isinstance(r, dict) and not r['from_student'] and
-                              (r['recorder'], r.get('data_idx'), r['connector']) == key
-                              for r in mapping.values()))
+            used = sum(connector_ms[key] for key in teacher_side_of([mapping]))
             measure(distill_only)
             result['per_loss_ms'][name] = statistics.median(
                 measure(distill_only) for _ in range(spec['repeats'])) - used
