@@ -85,3 +85,24 @@ def test_gpu_preset_step_path_runs_a_pair_tool_leaf_and_reports_targets(tmp_path
     cases = benchmark.gpu_cases(16)
     assert {c[2][1] for c in cases} == {2, 8} and ('feat', 8, 4, 8, 128, 512) in \
         [c[2] for c in cases]
+
+
+def test_steps_only_without_an_earlier_run_writes_the_step_table(tmp_path, monkeypatch):
+    """--steps-only in an empty --out: the step table alone, with the same-run student step,
+    the teacher precision and the per-loss split of a method with two losses."""
+    import sys
+    row = dict(method='ka_stage2', teacher_fast_path=True, teacher_precision='bf16',
+               step_ms=40.0, teacher_forward_ms=20.0, student_step_ms=10.0, step_ratio=4 / 3,
+               distill_losses_ms=3.0, teacher_connectors_ms=1.0, distill_overhead=0.3,
+               distill_overhead_student_side=0.2, peak_extra_mib=5.0,
+               per_loss_ms={'loss_ka': 0.5, 'loss_affinity': 1.5})
+    steps = dict(pair='P', input='I', rows=[dict(method='student_only', step_ms=9.0), row])
+    monkeypatch.setattr(benchmark, 'bench_steps', lambda args: steps)
+    monkeypatch.setattr(sys, 'argv', ['benchmark.py', '--steps-only', '--out', str(tmp_path),
+                                      '--device', 'cpu'])
+    benchmark.main()
+    table = (tmp_path / 'benchmark.md').read_text()
+    assert '| ka_stage2 | on, bf16 | 40.0 | 20.0 | 10.0 | 1.33 | 3.00 | 1.00 | 30.0% | 20.0% |' \
+        in table
+    assert 'ka_stage2 (bf16): loss_ka 0.50, loss_affinity 1.50' in table
+    assert (tmp_path / 'benchmark.json').exists()

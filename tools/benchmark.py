@@ -726,7 +726,7 @@ def main():
                         help='seconds after which a naive measurement is stopped')
     parser.add_argument('--skip-step', action='store_true')
     parser.add_argument('--steps-only', action='store_true',
-                        help="re-measure only the step table; keep --out's other results")
+                        help="re-measure only the step table; keep --out's other results, if any")
     parser.add_argument('--worker', nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -743,8 +743,11 @@ def main():
                    naive_budget_gib=args.naive_budget_gib)
     results['cuda'] = torch.version.cuda
     if args.steps_only:
-        with open(osp.join(args.out, 'benchmark.json')) as f:
-            kept = json.load(f)
+        previous = osp.join(args.out, 'benchmark.json')
+        kept = {'losses': []}  # no earlier run in --out: the step table alone
+        if osp.exists(previous):
+            with open(previous) as f:
+                kept = json.load(f)
         results.update(losses=kept['losses'], scaling=kept.get('scaling'))
         results['steps'] = bench_steps(args)
         return write_results(args, results)
