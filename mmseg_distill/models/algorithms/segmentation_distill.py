@@ -9,8 +9,8 @@ from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from ...utils import state_dict_mismatch
-from .teacher_fast_path import (TEACHER_PRECISIONS, fast_path_blocker, run_teacher_fast,
-                                teacher_autocast)
+from ..utils import TEACHER_PRECISIONS, teacher_autocast
+from .teacher_fast_path import fast_path_blocker, run_teacher_fast
 
 
 @MODELS.register_module()

@@ -6,7 +6,6 @@ produce their training output with ``forward`` (``BaseDecodeHead.loss`` is ``for
 ``loss_by_feat``), ``mode='tensor'`` runs exactly the same modules on the same inputs, minus the
 losses and the auxiliary heads, so module records are the same values.
 """
-import contextlib
 from typing import Optional
 
 import torch
@@ -17,17 +16,8 @@ from mmrazor.models.task_modules.recorder import (ModuleInputsRecorder,
 from ..task_modules.recorders import GroundTruthSegRecorder
 from ..task_modules.seg_head_recorders import _SegHeadRecorder
 
-TEACHER_PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 _SAFE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder, GroundTruthSegRecorder,
                    _SegHeadRecorder)
-
-
-def teacher_autocast(device_type: str, precision: str):
-    """The context the frozen teacher's side of a step runs in: autocast in ``precision``, or
-    nothing for 'fp32' (an outer AMP context then still applies)."""
-    if precision == 'fp32':
-        return contextlib.nullcontext()
-    return torch.autocast(device_type, dtype=TEACHER_PRECISIONS[precision])
 
 
 def _heads(module: Optional[nn.Module]):

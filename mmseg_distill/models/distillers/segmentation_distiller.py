@@ -9,9 +9,8 @@ from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.models.task_modules.recorder import (ModuleInputsRecorder,
                                                   ModuleOutputsRecorder)
 from mmrazor.registry import MODELS
-from ..algorithms.teacher_fast_path import teacher_autocast
 from ..task_modules.seg_head_recorders import _SegHeadRecorder
-from ..utils import to_float32
+from ..utils import teacher_autocast, to_float32
 
 _MODULE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder)
 

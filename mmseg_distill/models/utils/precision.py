@@ -4,7 +4,10 @@ Under ``torch.autocast`` the inputs of a loss arrive as fp16/bf16 and matmuls wo
 precision again; similarity matrices and softmaxes over thousands of positions lose too much
 there (fp16 overflows in sums of squares). Losses therefore run with autocast disabled and
 half-precision tensors promoted to float32. float64 inputs stay float64 (gradcheck).
+The frozen teacher's side of a step (teacher and frozen teacher-side connectors) is the
+exception: ``teacher_autocast`` runs it in the configured ``teacher_precision``.
 """
+import contextlib
 import functools
 
 import torch
@@ -43,3 +46,15 @@ def float32_compute(forward):
                            **{k: to_float32(v) for k, v in kwargs.items()})
 
     return wrapper
+
+
+# teacher_precision of SegmentationDistill: what the frozen teacher's side of a step runs in
+TEACHER_PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+
+
+def teacher_autocast(device_type: str, precision: str):
+    """The context the frozen teacher's side of a step runs in: autocast in ``precision``, or
+    nothing for 'fp32' (an outer AMP context then still applies)."""
+    if precision == 'fp32':
+        return contextlib.nullcontext()
+    return torch.autocast(device_type, dtype=TEACHER_PRECISIONS[precision])
