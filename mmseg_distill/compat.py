@@ -13,8 +13,10 @@ before the runner loads any checkpoint:
   including a restricted stand-in for the one ``getattr`` it pickles.
 
 - MMEngine 0.10's ``pytorch`` launcher requires CUDA; ``allow_cpu_distributed`` lets it start
-  on CPU-only machines with the gloo backend (used by the tests; inert where CUDA exists), and
-  ``DeviceAgnosticDDP`` (``model_wrapper_cfg``) drops the CUDA ``device_ids`` there.
+  on CPU-only machines with the gloo backend (NCCL, the configs' default, needs GPUs: it is
+  replaced by gloo there, with a log line; inert where CUDA exists), and ``DeviceAgnosticDDP``
+  (the fragments' ``model_wrapper_cfg``) drops the CUDA ``device_ids`` there. So
+  ``--launcher pytorch`` runs on a CPU-only machine with no option to change.
 
 The in-place fix for recorded features is in ``SegmentationDistiller`` (it needs the models).
 """
@@ -92,8 +94,11 @@ def allow_cpu_distributed() -> None:
         if torch.cuda.is_available() or init_backend != 'torch':
             return original(backend, init_backend=init_backend, **kwargs)
         if backend == 'nccl':
-            raise RuntimeError('no CUDA device: NCCL cannot run here; set '
-                               'env_cfg.dist_cfg.backend=gloo for CPU-only distributed runs')
+            from mmengine.logging import print_log
+            print_log('mmseg_distill: no CUDA device, so the distributed backend is gloo '
+                      "instead of the config's nccl (env_cfg.dist_cfg.backend)",
+                      logger='current')
+            backend = 'gloo'
         torch.distributed.init_process_group(backend=backend, **kwargs)
 
     init_dist_pytorch.mmseg_distill_cpu = True

@@ -16,6 +16,17 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """A test that builds a Runner leaves its default scope ('mmseg') current, and every later
+    bare MODELS.build would then look in MMSeg's registry: put back what was there."""
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
+
+
 @pytest.fixture(scope='session')
 def repo_root():
     return REPO

@@ -159,11 +159,11 @@ def pixel_similarity(feats_s, feats_t, pairs='adjacent'):
 
     def residuals(feats):
         maps = [attention(f) for f in feats]
-        idx = [(l, l + 1) for l in range(len(maps) - 1)] if pairs == 'adjacent' else \
-            [(l, m) for l in range(len(maps)) for m in range(l + 1, len(maps))]
+        idx = [(a, a + 1) for a in range(len(maps) - 1)] if pairs == 'adjacent' else \
+            [(a, b) for a in range(len(maps)) for b in range(a + 1, len(maps))]
         out = []
-        for l, m in idx:
-            r = maps[m] - maps[l]
+        for a, b in idx:
+            r = maps[b] - maps[a]
             out.append(r / r.norm(dim=1, keepdim=True).clamp_min(1e-12))
         return out
 
@@ -198,6 +198,8 @@ def affinity(fs, ft):
 
 
 def knowledge_adaptation(fs, ft, p=1):
+    """KA's per-position (paper-note) form: mean over positions of the p-norm of the difference
+    of the channel vectors, each L2-normalised."""
     fs = resize_to(fs, ft.shape[-2:])
     total, count = 0.0, 0
     for n in range(ft.shape[0]):
@@ -211,7 +213,73 @@ def knowledge_adaptation(fs, ft, p=1):
     return total / count
 
 
-def autoencoder_reconstruction(recon, target, code, alpha):
+def knowledge_adaptation_torchdistill(fs, ft, p=1):
+    """torchdistill's KTALoss(p, q=2, reduction='mean') as shared/methods.md describes it: each
+    image's flattened map divided by its L2 norm; p = 1: mean over all N*C*H*W elements of the
+    absolute difference; otherwise the mean over images of the p-norm of the difference."""
+    fs = resize_to(fs, ft.shape[-2:])
+    per_image, elements = [], []
+    for n in range(ft.shape[0]):
+        a = fs[n].flatten()
+        b = ft[n].flatten()
+        d = a / a.norm() - b / b.norm()
+        per_image.append(d.abs().pow(p).sum().pow(1.0 / p))
+        elements.append(d.abs())
+    if p == 1:
+        return torch.cat(elements).sum() / sum(e.numel() for e in elements)
+    return sum(per_image) / len(per_image)
+
+
+def affinity_torchdistill(fs, ft):
+    """torchdistill's AffinityLoss(reduction='mean'): per image and channel, the H*W map divided
+    by its L2 norm, the Frobenius norm of the difference of the (H*W x H*W) outer products
+    divided by H*W, summed over channels, averaged over images."""
+    fs = resize_to(fs, ft.shape[-2:])
+    hw = ft.shape[2] * ft.shape[3]
+    total = 0.0
+    for n in range(ft.shape[0]):
+        for c in range(ft.shape[1]):
+            x = fs[n, c].flatten()
+            y = ft[n, c].flatten()
+            x = x / x.norm() if x.norm() > 0 else x
+            y = y / y.norm() if y.norm() > 0 else y
+            total = total + (torch.outer(x, x) - torch.outer(y, y)).norm() / hw
+    return total / ft.shape[0]
+
+
+def pairwise_similarity_skd(fs, ft, scale=0.5):
+    """The official AICSD code's pair-wise term (SKD's sim_dis_compute on max-pooled maps):
+    kernel = stride = (int(H scale), int(W scale)) of the teacher map, ceil mode; each pooled
+    position divided by (its channel L2 norm, detached, + 1e-8); sum over images and position
+    pairs of the squared difference of the inner products, / (h w)^2 / N."""
+    fs = resize_to(fs, ft.shape[-2:])
+    kernel = (int(ft.shape[2] * scale), int(ft.shape[3] * scale))
+    pool = torch.nn.MaxPool2d(kernel_size=kernel, stride=kernel, padding=0, ceil_mode=True)
+
+    def similarity(f):
+        f = pool(f)
+        norm = (f.pow(2).sum(1, keepdim=True) ** 0.5).detach() + 1e-8
+        rows = (f / norm).flatten(2)  # (N, C, hw)
+        positions = rows.shape[2]
+        return [[[sum(rows[n, k, i] * rows[n, k, j] for k in range(rows.shape[1]))
+                  for j in range(positions)] for i in range(positions)]
+                for n in range(rows.shape[0])], positions
+
+    sim_s, positions = similarity(fs)
+    sim_t, _ = similarity(ft)
+    total = 0.0
+    for n in range(len(sim_t)):
+        for i in range(positions):
+            for j in range(positions):
+                total = total + (sim_t[n][i][j] - sim_s[n][i][j])**2
+    return total / positions**2 / ft.shape[0]
+
+
+def autoencoder_reconstruction(recon, target, code, alpha, code_reduction='batch_sum'):
+    """Mean squared reconstruction + alpha * L1 of the code: of the whole batch ('batch_sum',
+    torchdistill's z.norm(p=1)) or averaged over images ('image_mean')."""
     mse = ((recon - target)**2).mean()
-    l1 = sum(code[n].abs().sum() for n in range(code.shape[0])) / code.shape[0]
+    l1 = sum(code[n].abs().sum() for n in range(code.shape[0]))
+    if code_reduction == 'image_mean':
+        l1 = l1 / code.shape[0]
     return mse + alpha * l1

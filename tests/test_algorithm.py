@@ -3,14 +3,15 @@ import warnings
 
 import pytest
 import torch
+from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 import mmseg_distill  # noqa: F401
-from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 
 def _teacher_checkpoint(tmp_path, mutate=None):
-    from mmseg_distill.models import ModelFromConfig
     from tiny_pair import TEACHER_CFG
+
+    from mmseg_distill.models import ModelFromConfig
     teacher = ModelFromConfig(TEACHER_CFG)
     state = teacher.state_dict()
     if mutate:

@@ -1,6 +1,5 @@
 """The fixes for current PyTorch: each test shows the failure without the fix and the fix."""
 import os
-import os.path as osp
 import pickle
 import subprocess
 import sys
@@ -169,6 +168,7 @@ class _Residual(nn.Module):
 
 def test_mmrazor_inplace_switch_is_a_no_op_on_this_torch_and_ours_works():
     from mmrazor.models.algorithms.base import BaseAlgorithm
+
     from mmseg_distill.models.distillers import disable_inplace
 
     model = nn.Sequential(_Block())

@@ -6,9 +6,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from tiny_pair import REPO
 
 import mmseg_distill  # noqa: F401
-from tiny_pair import REPO
 
 LEAVES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
                 if '/_base_/' not in p)
@@ -18,6 +18,7 @@ LEAVES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
 def stage1_checkpoint(tmp_path_factory):
     """KA stage-2 configs load a stage-1 auto-encoder; make one per teacher feature width."""
     from mmrazor.models.task_modules.recorder import ModuleInputsRecorder  # noqa: F401
+
     from mmseg_distill.models.connectors import KAAutoEncoderConnector
     folder = tmp_path_factory.mktemp('ka')
 

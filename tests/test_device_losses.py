@@ -10,9 +10,9 @@ import zlib
 
 import pytest
 import torch
+from mmrazor.registry import MODELS
 
 import mmseg_distill  # noqa: F401
-from mmrazor.registry import MODELS
 
 DEVICE = os.environ.get('MMSEG_DISTILL_TEST_DEVICE', 'cuda')
 SMALL = os.environ.get('MMSEG_DISTILL_TEST_SIZES') == 'small'

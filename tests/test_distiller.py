@@ -3,9 +3,9 @@ import copy
 
 import pytest
 import torch
+from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 import mmseg_distill  # noqa: F401
-from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 
 def test_every_fragment_gives_finite_logged_distill_losses():

@@ -4,7 +4,10 @@ import os
 import os.path as osp
 import subprocess
 
+import pytest
 from tiny_pair import REPO
+
+pytestmark = pytest.mark.e2e
 
 
 def test_gpu_check_passes_on_cpu_and_writes_its_report(tmp_path):

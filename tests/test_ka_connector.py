@@ -1,9 +1,9 @@
 import pytest
 import torch
+from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 import mmseg_distill  # noqa: F401
 from mmseg_distill.models.connectors import KAAutoEncoderConnector
-from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 
 def test_train_mode_returns_code_and_same_shape_reconstruction():

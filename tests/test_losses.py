@@ -1,13 +1,13 @@
 """Every loss against its naive reference, plus the edge cases of the brief."""
+import naive_reference as naive
 import pytest
 import torch
+from mmrazor.registry import MODELS
 
 import mmseg_distill  # noqa: F401  (registers)
-import naive_reference as naive
-from mmrazor.registry import MODELS
 from mmseg_distill.models.losses import (AffinityLoss, AutoEncoderReconstructionLoss,
-                                         CategorySimilarityLoss, InterClassSimilarityLoss,
-                                         KnowledgeAdaptationLoss, PixelFeatureSimilarityLoss,
+                                         InterClassSimilarityLoss, KnowledgeAdaptationLoss,
+                                         PairwiseSimilarityLoss, PixelFeatureSimilarityLoss,
                                          PixelSimilarityLoss, PixelwiseKDLoss,
                                          WeightedSoftImitationLoss)
 
@@ -28,10 +28,13 @@ LOGIT_LOSSES = {
 VARIANTS = {
     'InterClassSimilarityLoss/official': dict(formulation='official'),
     'PixelwiseKDLoss/class-mean': dict(class_reduction='mean'),
+    'AffinityLoss/paper': dict(formulation='paper'),
+    'KnowledgeAdaptationLoss/paper': dict(formulation='paper'),
 }
+# pairwise position-similarity losses evaluated without a P x P matrix (both exact algorithms)
 FEATURE_LOSSES = {
     'PixelFeatureSimilarityLoss': (dict(), naive.pixel_feature_similarity),
-    'AffinityLoss': (dict(), naive.affinity),
+    'AffinityLoss/paper': (dict(), naive.affinity),
 }
 
 
@@ -96,20 +99,99 @@ def test_pixel_similarity_accepts_tuple_record_and_rejects_single_tensor():
         PixelSimilarityLoss()(feats[:2], feats)
 
 
-def test_knowledge_adaptation_matches_naive_and_requires_equal_channels():
-    fs, ft = torch.randn(2, 6, 3, 4), torch.randn(2, 6, 6, 8)
-    torch.testing.assert_close(KnowledgeAdaptationLoss()(fs, ft),
-                               naive.knowledge_adaptation(fs, ft, 1), rtol=1e-5, atol=1e-7)
-    torch.testing.assert_close(KnowledgeAdaptationLoss(p=2)(fs, ft),
-                               naive.knowledge_adaptation(fs, ft, 2), rtol=1e-5, atol=1e-7)
-    with pytest.raises(ValueError, match=r'out_channel=6'):
-        KnowledgeAdaptationLoss()(torch.randn(2, 5, 3, 4), ft)
+@pytest.mark.parametrize('shapes', [((2, 6, 3, 4), (2, 6, 6, 8)), ((3, 5, 4, 4), (3, 5, 4, 4))])
+def test_knowledge_adaptation_both_forms_match_naive_and_require_equal_channels(shapes):
+    fs, ft = torch.randn(*shapes[0]), torch.randn(*shapes[1])
+    for p in (1, 2):
+        torch.testing.assert_close(KnowledgeAdaptationLoss(formulation='paper', p=p)(fs, ft),
+                                   naive.knowledge_adaptation(fs, ft, p), rtol=1e-5, atol=1e-7)
+        torch.testing.assert_close(KnowledgeAdaptationLoss(p=p)(fs, ft),
+                                   naive.knowledge_adaptation_torchdistill(fs, ft, p),
+                                   rtol=1e-5, atol=1e-7)
+    for form in ('paper', 'torchdistill'):
+        with pytest.raises(ValueError, match=r'out_channel=' + str(ft.shape[1])):
+            KnowledgeAdaptationLoss(formulation=form)(torch.randn(2, 3, 3, 4), ft[:2])
+    with pytest.raises(ValueError, match='formulation'):
+        KnowledgeAdaptationLoss(formulation='map')
 
 
-def test_autoencoder_reconstruction_matches_formula():
+def test_the_two_ka_forms_differ_by_orders_of_magnitude():
+    """The reason a weight of one form does not carry to the other (shared/methods.md)."""
+    fs, ft = torch.randn(2, 64, 16, 32), torch.randn(2, 64, 16, 32)
+    paper = KnowledgeAdaptationLoss(formulation='paper')(fs, ft)
+    torchdistill = KnowledgeAdaptationLoss(formulation='torchdistill')(fs, ft)
+    assert paper / torchdistill > 1000
+
+
+@pytest.mark.parametrize('shapes', [((2, 5, 4, 6), (2, 5, 4, 6)), ((1, 3, 3, 5), (1, 3, 6, 7))])
+def test_torchdistill_affinity_matches_the_outer_products(shapes):
+    fs = torch.randn(*shapes[0], dtype=torch.float64, requires_grad=True)
+    ft = torch.randn(*shapes[1], dtype=torch.float64)
+    ref = fs.detach().clone().requires_grad_()
+    loss = AffinityLoss()(fs, ft)
+    expected = naive.affinity_torchdistill(ref, ft)
+    torch.testing.assert_close(loss, expected)
+    loss.backward()
+    expected.backward()
+    torch.testing.assert_close(fs.grad, ref.grad)
+    with pytest.raises(ValueError, match='out_channel=' + str(ft.shape[1])):
+        AffinityLoss()(torch.randn(shapes[0][0], 7, 4, 4), ft.float())
+
+
+def test_torchdistill_affinity_is_exact_near_equal_maps():
+    """The naive |x|^4 + |y|^4 - 2 (x.y)^2 cancels to noise here; the loss must not."""
+    ft = torch.randn(2, 4, 6, 6, dtype=torch.float64)
+    fs = ft + 1e-4 * torch.randn_like(ft)
+    expected = naive.affinity_torchdistill(fs, ft)
+    got = AffinityLoss()(fs.float(), ft.float())
+    assert expected > 0
+    torch.testing.assert_close(got.double(), expected, rtol=1e-3, atol=0)
+
+
+@pytest.mark.parametrize('shapes', [((2, 6, 8, 8), (2, 6, 8, 8)), ((2, 5, 9, 7), (2, 11, 9, 7)),
+                                    ((1, 4, 5, 6), (1, 3, 10, 13))])
+def test_pairwise_similarity_matches_the_official_computation(shapes):
+    fs = torch.randn(*shapes[0], dtype=torch.float64, requires_grad=True)
+    ft = torch.randn(*shapes[1], dtype=torch.float64)
+    ref = fs.detach().clone().requires_grad_()
+    loss = PairwiseSimilarityLoss()(fs, ft)
+    expected = naive.pairwise_similarity_skd(ref, ft)
+    torch.testing.assert_close(loss, expected)
+    # gradients too: the channel norm is detached in both
+    loss.backward()
+    expected.backward()
+    torch.testing.assert_close(fs.grad, ref.grad)
+    torch.testing.assert_close(PairwiseSimilarityLoss(pool_scale=0.25)(fs, ft),
+                               naive.pairwise_similarity_skd(fs, ft, 0.25))
+
+
+def test_pairwise_similarity_gradient_differs_from_a_normalisation_with_gradient():
+    """The detached norm is part of the official term: a full cosine gives other gradients."""
+    fs = torch.randn(1, 4, 6, 6, dtype=torch.float64, requires_grad=True)
+    ft = torch.randn(1, 4, 6, 6, dtype=torch.float64)
+    PairwiseSimilarityLoss()(fs, ft).backward()
+    other = fs.detach().clone().requires_grad_()
+    pool = torch.nn.functional.max_pool2d
+    unit = lambda f: torch.nn.functional.normalize(pool(f, 3, 3, ceil_mode=True), dim=1)  # noqa
+    sim = lambda f: unit(f).flatten(2).transpose(1, 2) @ unit(f).flatten(2)  # noqa
+    ((sim(ft) - sim(other))**2).sum().div(16).backward()
+    assert not torch.allclose(fs.grad, other.grad)
+
+
+def test_pairwise_similarity_refuses_a_map_smaller_than_its_pooling():
+    with pytest.raises(ValueError, match='too small'):
+        PairwiseSimilarityLoss()(torch.randn(1, 3, 1, 4), torch.randn(1, 3, 1, 4))
+    with pytest.raises(ValueError, match='pool_scale'):
+        PairwiseSimilarityLoss(pool_scale=0)
+
+
+@pytest.mark.parametrize('code_reduction', ['batch_sum', 'image_mean'])
+def test_autoencoder_reconstruction_matches_formula(code_reduction):
     target, recon, code = torch.randn(2, 8, 4, 4), torch.randn(2, 8, 4, 4), torch.randn(2, 4, 4, 4)
-    loss = AutoEncoderReconstructionLoss(alpha=1e-2)((code, recon), target)
-    torch.testing.assert_close(loss, naive.autoencoder_reconstruction(recon, target, code, 1e-2))
+    loss = AutoEncoderReconstructionLoss(alpha=1e-2, code_reduction=code_reduction)(
+        (code, recon), target)
+    torch.testing.assert_close(
+        loss, naive.autoencoder_reconstruction(recon, target, code, 1e-2, code_reduction))
     with pytest.raises(ValueError, match='in_channels=8'):
         AutoEncoderReconstructionLoss()((code, recon[:, :5]), target)
 
@@ -123,7 +205,10 @@ ALL_PAIRS = {
     'PixelwiseKDLoss/class-mean': lambda: (torch.randn(2, 5, 6, 6) * 3, ),
     'PixelFeatureSimilarityLoss': lambda: (torch.randn(2, 8, 5, 5), ),
     'AffinityLoss': lambda: (torch.randn(2, 8, 5, 5), ),
+    'AffinityLoss/paper': lambda: (torch.randn(2, 8, 5, 5), ),
     'KnowledgeAdaptationLoss': lambda: (torch.randn(2, 8, 5, 5), ),
+    'KnowledgeAdaptationLoss/paper': lambda: (torch.randn(2, 8, 5, 5), ),
+    'PairwiseSimilarityLoss': lambda: (torch.randn(2, 8, 6, 5), ),
     'PixelSimilarityLoss': lambda: ([torch.randn(2, 4, 6, 6), torch.randn(2, 8, 6, 6),
                                      torch.randn(2, 8, 3, 3)], ),
 }
@@ -192,7 +277,9 @@ def test_bf16_autocast_gives_finite_float32_loss_and_grads(name):
     assert all(torch.isfinite(g).all() for g in _grads(student))
 
 
-@pytest.mark.parametrize('name', sorted(ALL_PAIRS))
+# The official pair-wise term divides by a detached norm on purpose: finite differences would
+# see the norm move, so its gradient is checked against the naive reference instead.
+@pytest.mark.parametrize('name', sorted(set(ALL_PAIRS) - {'PairwiseSimilarityLoss'}))
 def test_gradcheck_float64(name):
     (xs, ) = ALL_PAIRS[name]()
     (xt, ) = ALL_PAIRS[name]()
@@ -221,7 +308,8 @@ def test_ignored_pixels_match_naive_and_all_ignored_is_zero():
                                torch.as_tensor(float(naive.pixel_kd(zs, zt, 1.0, valid))))
     torch.testing.assert_close(
         InterClassSimilarityLoss()(zs, zt, gt),
-        torch.as_tensor(naive.inter_class_similarity(zs, zt, 1.0, True, valid), dtype=torch.float32),
+        torch.as_tensor(naive.inter_class_similarity(zs, zt, 1.0, True, valid),
+                        dtype=torch.float32),
         rtol=1e-4, atol=1e-7)
     all_ignored = torch.full_like(gt, 255)
     for name in ('PixelwiseKDLoss', 'WeightedSoftImitationLoss', 'CategorySimilarityLoss',
@@ -254,7 +342,9 @@ def test_absent_classes_and_huge_logits_stay_finite(name):
 
 
 @pytest.mark.parametrize('name', ['PixelFeatureSimilarityLoss', 'AffinityLoss',
-                                  'KnowledgeAdaptationLoss', 'PixelSimilarityLoss'])
+                                  'AffinityLoss/paper',
+                                  'KnowledgeAdaptationLoss', 'KnowledgeAdaptationLoss/paper',
+                                  'PairwiseSimilarityLoss', 'PixelSimilarityLoss'])
 def test_constant_and_zero_features_stay_finite(name):
     if name == 'PixelSimilarityLoss':
         student = [torch.zeros(2, 4, 5, 5, requires_grad=True),
@@ -304,8 +394,8 @@ def test_weighted_imitation_gradient_treats_weights_as_constants():
 
 @pytest.mark.parametrize('precision', ['float64', 'float32'])
 def test_gram_helpers_gradcheck_for_student_and_teacher(precision):
-    from mmseg_distill.models.utils import (cosine_affinity_row_distance,
-                                            cosine_affinity_sq_error, gram_dtype)
+    from mmseg_distill.models.utils import (cosine_affinity_row_distance, cosine_affinity_sq_error,
+                                            gram_dtype)
     s = torch.randn(2, 7, 3, dtype=torch.float64, requires_grad=True)
     t = torch.randn(2, 7, 5, dtype=torch.float64, requires_grad=True)
     if precision == 'float64':
@@ -376,4 +466,4 @@ def test_cost_model_picks_tiles_for_few_positions_and_gram_for_many():
     assert pairwise_algorithm(640, 256, 256, torch.float64, cpu) == 'tiled'
     assert pairwise_algorithm(640, 256, 256, torch.float32, cpu) == 'gram'
     with pytest.raises(ValueError, match='algorithm'):
-        build('AffinityLoss', algorithm='naive')
+        build('AffinityLoss/paper', algorithm='naive')

@@ -44,24 +44,37 @@ def peak_extra_mib(cfg, shape_s, shape_t):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize('loss_type', ['PixelFeatureSimilarityLoss', 'AffinityLoss'])
-def test_gram_losses_run_where_the_pxp_matrix_needs_over_2gib(loss_type):
+# the P x P concern is the paper-form affinity's; torchdistill's form is per channel
+PXP_LOSSES = [dict(type='PixelFeatureSimilarityLoss'),
+              dict(type='AffinityLoss', formulation='paper')]
+
+
+@pytest.mark.parametrize('cfg', PXP_LOSSES, ids=lambda c: c['type'])
+def test_gram_losses_run_where_the_pxp_matrix_needs_over_2gib(cfg):
     positions = 160 * 160
     naive_pxp_mib = positions * positions * 4 / 2**20  # one float32 P x P matrix
     assert naive_pxp_mib > 2048
-    result = peak_extra_mib(dict(type=loss_type), [1, 32, 160, 160], [1, 48, 160, 160])
+    result = peak_extra_mib(cfg, [1, 32, 160, 160], [1, 48, 160, 160])
     # inputs are ~8 MiB, their gradient ~3 MiB; a bounded chunk and allocator slack on top
     assert result['extra_mib'] < 100, result
 
 
-@pytest.mark.parametrize('loss_type', ['PixelFeatureSimilarityLoss', 'AffinityLoss'])
-def test_tiled_form_never_holds_the_pxp_matrix(loss_type):
+@pytest.mark.parametrize('cfg', PXP_LOSSES, ids=lambda c: c['type'])
+def test_tiled_form_never_holds_the_pxp_matrix(cfg):
     positions = 96 * 96
     naive_pxp_mib = positions * positions * 4 / 2**20  # ~324 MiB for one float32 P x P
-    result = peak_extra_mib(dict(type=loss_type, algorithm='tiled'), [1, 16, 96, 96],
+    result = peak_extra_mib(dict(cfg, algorithm='tiled'), [1, 16, 96, 96],
                             [1, 24, 96, 96])
     # a 16 MiB tile (and its product with the rows), normalised copies of the inputs (~1.4 MiB)
     assert result['extra_mib'] < 64 < naive_pxp_mib / 5, result
+
+
+def test_torchdistill_affinity_never_holds_a_position_by_position_matrix():
+    positions = 160 * 160
+    per_channel_pxp_mib = positions * positions * 4 / 2**20  # what the outer products would need
+    result = peak_extra_mib(dict(type='AffinityLoss', formulation='torchdistill'),
+                            [1, 32, 160, 160], [1, 32, 160, 160])
+    assert result['extra_mib'] < 100 < per_channel_pxp_mib, result
 
 
 def test_chunked_softmax_similarity_has_bounded_memory():

@@ -8,8 +8,9 @@ import sys
 import zipfile
 
 import pytest
-
 from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG
+
+pytestmark = pytest.mark.e2e
 
 FRAGMENTS = sorted(osp.basename(p) for p in
                    glob.glob(osp.join(REPO, 'configs', '_base_', 'distill', '*.py')))
@@ -23,6 +24,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope, HOOKS
 cfg = Config.fromfile(sys.argv[1])
 import mmseg_distill
+
 print('PACKAGE', osp.dirname(mmseg_distill.__file__))
 with DefaultScope.overwrite_default_scope('mmseg'):
     hooks = [HOOKS.build(h) for h in cfg.custom_hooks]

@@ -3,17 +3,42 @@ in mixed pairs, every method: the pair tool writes the leaf config and one train
 of it runs (random weights, 64x64 crops, nothing downloaded)."""
 import importlib.util
 import os.path as osp
-from argparse import Namespace
+import subprocess
+import sys
 
 import pytest
 import torch
-
 from tiny_pair import REPO
 
-spec = importlib.util.spec_from_file_location('inspect_pair',
-                                              osp.join(REPO, 'tools/inspect_pair.py'))
-inspect_pair = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(inspect_pair)
+from mmseg_distill.methods import METHODS
+from mmseg_distill.pairing import Pair, build_random, inspect_model, leaf_texts, points_of
+from mmseg_distill.pairing.check import build_leaf_model, one_iteration, save_stage1
+
+pytestmark = pytest.mark.e2e
+
+
+TOOL = osp.join(REPO, 'tools', 'inspect_pair.py')
+
+
+def pair_tool(*args, cwd=None):
+    """The pair tool's command line, as a user runs it: (exit code, stdout, stderr)."""
+    out = subprocess.run([sys.executable, TOOL] + [str(a) for a in args], capture_output=True,
+                         text=True, cwd=cwd, timeout=900)
+    return out.returncode, out.stdout, out.stderr
+
+
+def write_and_train(texts, crop, classes):
+    """Write the leaves, then one training iteration each (KA: stage 2 from stage 1)."""
+    stage1 = None
+    for path, text in texts:
+        with open(path, 'w') as f:
+            f.write(text)
+    for path, _ in texts:
+        model = build_leaf_model(path, stage1)
+        one_iteration(model, crop, classes)
+        if path.endswith('_stage1.py'):
+            stage1 = save_stage1(model)
+
 
 CROP, CLASSES = [64, 64], 5
 PAIRS = [  # (teacher, student): families in the comment
@@ -50,7 +75,8 @@ def built(tmp_path_factory):
 
     def get(path):
         if path not in cache:
-            cache[path] = inspect_pair.build('mmseg::' + path, CLASSES, CROP)
+            model, cfg = build_random('mmseg::' + path, CLASSES)
+            cache[path] = inspect_model(model, CROP), cfg
         return cache[path]
 
     return get
@@ -61,39 +87,33 @@ def built(tmp_path_factory):
 def test_pair_tool_writes_a_config_that_trains_for_every_method(teacher, student, built,
                                                                 tmp_path):
     torch.manual_seed(0)
-    t_model, _ = built(teacher)
-    s_model, s_cfg = built(student)
-    t_points, s_points = inspect_pair.candidates(t_model, CROP), \
-        inspect_pair.candidates(s_model, CROP)
-    assert [p for p in t_points if p[1] == 'logits'][0][2] == CLASSES
-    for method in inspect_pair.METHODS:
-        args = Namespace(teacher='mmseg::' + teacher, student='mmseg::' + student,
-                         method=method, num_classes=CLASSES, crop=CROP,
-                         out=str(tmp_path / f'{method}.py'))
-        leaves = inspect_pair.write_leaves(args, t_points, s_points, s_cfg)
-        for path, text in leaves:
-            with open(path, 'w') as f:
-                f.write(text)
-        inspect_pair.check(leaves, args)  # raises on any failure
+    t_points, _ = built(teacher)
+    s_points, s_cfg = built(student)
+    assert points_of(t_points, 'logits')[0].channels == CLASSES
+    for method in METHODS:
+        pair = Pair('mmseg::' + teacher, 'mmseg::' + student, method,
+                    str(tmp_path / f'{method}.py'), tuple(CROP), CLASSES)
+        write_and_train(leaf_texts(pair, t_points, s_points, s_cfg), CROP, CLASSES)
 
 
-def test_families_without_a_classifier_feature_or_mmdet_say_so(tmp_path, capsys):
+def test_families_without_a_classifier_feature_or_mmdet_say_so(tmp_path):
     knet = 'mmseg::knet/knet-s3_r50-d8_fcn_8xb2-adamw-80k_ade20k-512x512.py'
     student = 'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'
-    with pytest.raises(SystemExit, match='no classifier feature'):
-        inspect_pair.main([knet, student, '--num-classes', '5', '--crop', '64', '64',
-                           '--method', 'pfs', '--out', str(tmp_path / 'pfs.py')])
-    assert inspect_pair.main([knet, student, '--num-classes', '5', '--crop', '64', '64',
-                              '--method', 'aicsd', '--out', str(tmp_path / 'aicsd.py'),
-                              '--check']) == 0
+    code, _, err = pair_tool(knet, student, '--num-classes', 5, '--crop', 64, 64, '--method',
+                             'pfs', '--out', tmp_path / 'pfs.py')
+    assert code == 2 and 'no classifier feature' in err
+    code, out, err = pair_tool(knet, student, '--num-classes', 5, '--crop', 64, 64, '--method',
+                               'aicsd', '--out', tmp_path / 'aicsd.py', '--check')
+    assert code == 0, err[-3000:]
+    assert 'one iteration OK' in out
     if importlib.util.find_spec('mmdet') is None:
-        code = inspect_pair.main(['mmseg::mask2former/mask2former_r50_8xb2-90k_cityscapes-'
-                                  '512x1024.py', student, '--crop', '64', '64'])
-        assert code == 2 and 'pip install "mmdet' in capsys.readouterr().err
+        code, _, err = pair_tool('mmseg::mask2former/mask2former_r50_8xb2-90k_cityscapes-'
+                                 '512x1024.py', student, '--crop', 64, 64)
+        assert code != 0 and 'pip install "mmdet' in err
 
 
 def test_binary_heads_become_two_class_logits():
-    from mmseg_distill.models.task_modules.seg_head_recorders import dense_logits
+    from mmseg_distill.models.head_families import dense_logits
     head = torch.nn.Module()
     head.out_channels = 1
     z = torch.randn(2, 1, 3, 3)
@@ -104,13 +124,12 @@ def test_binary_heads_become_two_class_logits():
 def test_a_written_leaf_trains_through_mim(tmp_path):
     """The pair tool's leaf, as written, through `mim train mmrazor`: a model-zoo teacher and
     a local student config whose data (the synthetic scenes) the leaf copies."""
-    import subprocess
-    import sys
     from tiny_pair import STUDENT_CFG
     leaf = str(tmp_path / 'pfs_segformer-b0_tiny.py')
-    assert inspect_pair.main(['mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
-                              STUDENT_CFG, '--method', 'pfs', '--num-classes', '7', '--crop',
-                              '64', '64', '--out', leaf]) == 0
+    code, _, err = pair_tool('mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
+                             STUDENT_CFG, '--method', 'pfs', '--num-classes', 7, '--crop', 64,
+                             64, '--out', leaf)
+    assert code == 0, err[-3000:]
     mim = osp.join(osp.dirname(sys.executable), 'mim')
     out = subprocess.run([mim, 'train', 'mmrazor', leaf, '--work-dir', str(tmp_path / 'run'),
                           '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',

@@ -11,7 +11,6 @@ import os.path as osp
 import re
 
 import pytest
-
 from tiny_pair import REPO
 
 RECIPE_KEYS = {'loss_weight', 'tau', 'alpha', 'floor', 'pool_size', 'p'}
@@ -80,9 +79,105 @@ def test_every_recipe_number_names_its_source_or_calibration(path):
 
 
 def test_no_recipe_cites_the_pa_lambda_command_as_an_icsd_weight():
-    """9500 is --pa_lambda (another term of the official code), not an ICSD weight."""
+    """9500 is --pa_lambda (the pair-wise term of the official code), not an ICSD weight."""
     for path in FRAGMENTS + LEAVES + glob.glob(osp.join(REPO, 'configs', '*', 'README.md')):
         with open(path) as f:
             for number, line in enumerate(f, 1):
-                if '9500' in line:
-                    assert 'pa_lambda' in line or 'not' in line, f'{path}:{number}: {line}'
+                if re.search(r'\b9500\b', line):
+                    assert re.search(r'pa_lambda|[Pp]air-?wise|not', line), \
+                        f'{path}:{number}: {line}'
+        if path.endswith('.py'):
+            for name, loss in resolved_losses(path).items():
+                if loss['type'] == 'InterClassSimilarityLoss':
+                    assert float(loss.get('loss_weight', 1.0)) != 9500.0, (path, name)
+
+
+def rescaled_numbers_labelled_as_sources(path):
+    """(line, key) of recipe numbers written as an expression (a source's number rescaled)
+    whose comment says only ``source:``: a rescaled number is not the source's number."""
+    with open(path) as f:
+        text = f.read()
+    lines = text.splitlines()
+    wrong = []
+    for node in ast.walk(ast.parse(text)):
+        if not (isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'dict'):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg not in RECIPE_KEYS or isinstance(keyword.value, ast.Constant):
+                continue
+            if isinstance(keyword.value, (ast.Dict, ast.Name, ast.Call)):
+                continue
+            block = comment_block_above(lines, keyword.value.lineno) + \
+                comment_block_above(lines, node.lineno)
+            tags = {m.group(1) for line in block for m in [TAG.search(line)] if m}
+            if tags and tags <= {'source'}:
+                wrong.append((keyword.value.lineno, keyword.arg))
+    return wrong
+
+
+def test_the_rescaling_checker_catches_a_rescaled_source(tmp_path):
+    bad = tmp_path / 'bad.py'
+    bad.write_text("# source: CIRKD's 1000 rescaled by 1/P\n"
+                   "model = dict(loss=dict(loss_weight=1000.0 * 64 / 8192))\n")
+    assert rescaled_numbers_labelled_as_sources(str(bad)) == [(2, 'loss_weight')]
+    good = tmp_path / 'good.py'
+    good.write_text("# calibration: CIRKD's 1000 rescaled by 1/P (this project's choice)\n"
+                    "model = dict(loss=dict(loss_weight=1000.0 * 64 / 8192))\n")
+    assert rescaled_numbers_labelled_as_sources(str(good)) == []
+
+
+@pytest.mark.parametrize('path', FRAGMENTS + LEAVES,
+                         ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+def test_a_rescaled_number_is_not_labelled_as_its_source(path):
+    wrong = rescaled_numbers_labelled_as_sources(path)
+    assert not wrong, (f'{osp.relpath(path, REPO)}: numbers computed from a source number but '
+                       f'tagged only "source:" at {wrong}; tag them "calibration:" (with the '
+                       'measurement) or "uncalibrated:"')
+
+
+# Published weights and the exact formulation each was set for: (loss type, form) -> weight.
+# The form is the loss option that changes the scale of the term.
+FORM_OPTION = {'KnowledgeAdaptationLoss': ('formulation', 'torchdistill'),
+               'AffinityLoss': ('formulation', 'torchdistill'),
+               'PixelSimilarityLoss': ('pairs', 'adjacent'),
+               'CategorySimilarityLoss': ('normalize_rows', True),
+               'InterClassSimilarityLoss': ('formulation', 'paper'),
+               'PixelwiseKDLoss': ('class_reduction', 'sum'),
+               'PairwiseSimilarityLoss': (None, None)}
+PUBLISHED = {
+    ('KnowledgeAdaptationLoss', 'torchdistill'): 50.0,  # torchdistill KTAAD config
+    ('AffinityLoss', 'torchdistill'): 1.0,  # torchdistill KTAAD config
+    ('PixelSimilarityLoss', 'all'): 1000.0,  # CIRKD train_dsd.sh
+    ('CategorySimilarityLoss', False): 10.0,  # CIRKD train_dsd.sh
+    ('PixelwiseKDLoss', 'mean'): 10.0,  # official AICSD README --pi_lambda
+    ('PixelwiseKDLoss', 'sum'): 1.0,  # CIRKD --lambda-kd
+    ('PairwiseSimilarityLoss', None): 9500.0,  # official AICSD README --pa_lambda
+}
+
+
+def resolved_losses(path):
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    losses = cfg.get('model', {}).get('distiller', {}).get('distill_losses', {})
+    return {name: dict(loss) for name, loss in losses.items() if 'type' in loss}
+
+
+def test_the_form_checker_knows_every_loss_with_a_published_weight():
+    assert {key[0] for key in PUBLISHED} <= set(FORM_OPTION)
+
+
+@pytest.mark.parametrize('path', FRAGMENTS + LEAVES,
+                         ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+def test_a_published_weight_stays_with_its_formulation(path):
+    """A weight published for one form of a loss, put on another form of it, is a new and
+    uncalibrated number (KA's 50 on the per-position form was ~2e4 times too strong)."""
+    for name, loss in resolved_losses(path).items():
+        option, default = FORM_OPTION.get(loss['type'], (None, None))
+        form = loss.get(option, default) if option else None
+        weight = float(loss.get('loss_weight', 1.0))
+        own = PUBLISHED.get((loss['type'], form))
+        others = {f: w for (t, f), w in PUBLISHED.items() if t == loss['type'] and f != form}
+        if weight != own and weight in others.values():
+            pytest.fail(f'{osp.relpath(path, REPO)}: {name} ({loss["type"]}, {option}={form!r}) '
+                        f'has weight {weight}, published for {option}='
+                        f'{[f for f, w in others.items() if w == weight]}, not for this form')

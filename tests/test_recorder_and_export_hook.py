@@ -1,14 +1,15 @@
 """The GroundTruthSeg recorder feeds ignore masks; ExportStudentHook writes the zoo checkpoint."""
+import os.path as osp
 import re
 import types
 import warnings
 
 import torch
+from tiny_pair import REPO, build_algorithm, fake_batch, load_model_cfg
 
 import mmseg_distill  # noqa: F401
 from mmseg_distill.engine.hooks import ExportStudentHook
 from mmseg_distill.models.losses import PixelwiseKDLoss
-from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 
 def test_ground_truth_recorder_feeds_the_ignore_mask_of_the_batch():
@@ -49,3 +50,36 @@ def test_export_hook_writes_the_student_of_the_last_checkpoint(tmp_path):
     exported = torch.load(files[0])
     assert set(exported['state_dict']) == set(algorithm.student.state_dict())
     assert str(files[0]) in logs[-1]
+
+
+def test_export_of_a_retargeted_student_writes_its_config_and_names_it_after_the_leaf(tmp_path):
+    """A student distilled for other classes than its config's: the exported config carries
+    the class count, so plain MMSeg builds the model the checkpoint belongs to."""
+    from mmengine.config import Config
+    from mmseg.apis import init_model
+    from tiny_pair import STUDENT_CFG, TEACHER_CFG
+
+    from mmseg_distill.utils import export_student
+    leaf = tmp_path / 'pixel-kd_r18_mbv2_1xb4-40_synthetic-64x64.py'
+    leaf.write_text(
+        f"_base_ = [{osp.join(REPO, 'configs/_base_/distill/pixel_kd.py')!r}]\n"
+        f"model = dict(architecture=dict(type='ModelFromConfig', cfg_path={STUDENT_CFG!r},\n"
+        "                                num_classes=5),\n"
+        f"             teacher=dict(type='ModelFromConfig', cfg_path={TEACHER_CFG!r},\n"
+        "                          num_classes=5))\n")
+    cfg = Config.fromfile(str(leaf))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        algorithm = build_algorithm(cfg.model)
+    ckpt = tmp_path / 'iter_2.pth'
+    meta = dict(cfg=cfg.pretty_text, experiment_name=leaf.stem + '_20261202_101010')
+    torch.save({'meta': meta, 'state_dict': algorithm.state_dict()}, ckpt)
+    path, config = export_student(str(ckpt), str(tmp_path / 'out'))
+    assert osp.basename(path).startswith(leaf.stem + '_')
+    assert config == str(tmp_path / 'out' / (leaf.stem + '.py'))
+    student_cfg = Config.fromfile(config)
+    assert student_cfg.model.decode_head.num_classes == 5
+    assert student_cfg.model.auxiliary_head.num_classes == 5
+    model = init_model(config, path, device='cpu')  # strict shapes: no size mismatch
+    torch.testing.assert_close(model.decode_head.conv_seg.weight,
+                               algorithm.student.decode_head.conv_seg.weight)

@@ -3,9 +3,9 @@ import warnings
 
 import pytest
 import torch
+from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 import mmseg_distill  # noqa: F401
-from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 
 def _algorithm(method_dir, name, prepare=None, **options):
@@ -38,10 +38,10 @@ def _calls(module):
 
 def test_fast_path_records_exactly_what_the_loss_mode_records_aux_head_included():
     algorithm = _algorithm('dsd', 'dsd')  # records the teacher's auxiliary-head logits
-    assert algorithm.uses_teacher_fast_path
+    assert algorithm.teacher_side.uses_fast_path
     batch = fake_batch()
     fast, fast_losses = _teacher_records(algorithm, batch)
-    algorithm.teacher_fast_path = False
+    algorithm.teacher_side.fast_path = False
     plain, plain_losses = _teacher_records(algorithm, batch)
     assert set(fast) == {'aux_logits', 'head_feat', 'logits'}
     for name in plain:
@@ -62,7 +62,7 @@ def test_fast_path_skips_the_teacher_loss_and_unread_auxiliary_heads():
     teacher.decode_head.loss_by_feat = lambda *a, **k: ce_calls.append(1) or {}
     algorithm.loss(*fake_batch())
     assert aux_calls == [] and ce_calls == []
-    algorithm.teacher_fast_path = False
+    algorithm.teacher_side.fast_path = False
     algorithm.loss(*fake_batch())
     assert aux_calls == [1] and ce_calls == [1]
 
@@ -126,16 +126,15 @@ def test_ka_stage1_does_not_run_the_unused_student():
 
 def _ka_stage2(tmp_path, **options):
     """KA stage 2 on the tiny pair with a (random) stage-1 auto-encoder saved under tmp_path."""
-    from mmseg_distill.models.connectors import KAAutoEncoderConnector
+    from mmseg_distill.testing import write_ka_stage1_checkpoint
 
     def with_stage1(cfg):
         encoder_cfg = cfg.distiller.connectors.teacher_autoencoder
         path = tmp_path / 'stage1.pth'
         if not path.exists():
             torch.manual_seed(0)
-            state = KAAutoEncoderConnector(in_channels=encoder_cfg.in_channels).state_dict()
-            torch.save({'state_dict': {encoder_cfg.checkpoint_prefix + k: v
-                                       for k, v in state.items()}}, path)
+            write_ka_stage1_checkpoint(str(path), encoder_cfg.in_channels,
+                                       encoder_cfg.checkpoint_prefix)
         encoder_cfg.checkpoint = str(path)
     return _algorithm('ka', 'ka-stage2', prepare=with_stage1, **options)
 

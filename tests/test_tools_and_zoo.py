@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import yaml
-
 from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG
 
 METHODS = ['dsd', 'ka', 'pfs', 'aicsd', 'pixel_kd']
@@ -38,8 +37,9 @@ def test_each_method_readme_has_recipe_results_and_bibtex():
 
 
 def test_visualize_similarity_writes_the_three_figures(tmp_path):
-    from mmseg_distill.datasets.synthetic_scenes import render_scene
     import cv2
+
+    from mmseg_distill.datasets.synthetic_scenes import render_scene
     image = str(tmp_path / 'scene.png')
     cv2.imwrite(image, render_scene(64, 0, 0, 'val')[0][..., ::-1])
     out = subprocess.run([sys.executable, osp.join(REPO, 'tools/visualize_similarity.py'),
@@ -49,3 +49,14 @@ def test_visualize_similarity_writes_the_three_figures(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     for name in ('psd.png', 'class_similarity.png', 'pixel_similarity.png'):
         assert (tmp_path / 'vis' / name).stat().st_size > 1000
+
+
+def test_each_method_readme_lists_exactly_its_configs():
+    import re
+    for method in METHODS:
+        folder = osp.join(REPO, 'configs', method)
+        with open(osp.join(folder, 'README.md')) as f:
+            section = f.read().split('## Configs', 1)[1].split('\n## ', 1)[0]
+        listed = sorted(re.findall(r'^\| `([^`]+\.py)` \|', section, re.M))
+        shipped = sorted(osp.basename(p) for p in glob.glob(osp.join(folder, '*.py')))
+        assert listed == shipped, (method, sorted(set(listed) ^ set(shipped)))

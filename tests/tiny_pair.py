@@ -1,19 +1,10 @@
-"""Helpers to build the tiny CPU teacher/student pair from the project's real configs."""
-import os.path as osp
-
-import torch
+"""The tiny CPU pair for the tests (``mmseg_distill.testing``), under the names the tests use."""
 from mmengine.config import Config
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PAIR = 'deeplabv3-r18-tiny_fcn-mbv2-tiny_1xb4-40_synthetic-64x64'
-TEACHER_CFG = osp.join(REPO, 'configs/tiny/deeplabv3_r18-tiny_1xb4-40_synthetic-64x64.py')
-STUDENT_CFG = osp.join(REPO, 'configs/tiny/fcn_mbv2-tiny_1xb4-40_synthetic-64x64.py')
+from mmseg_distill.testing import REPO, STUDENT_CFG, TEACHER_CFG, TINY_PAIR, fake_batch, tiny_leaf
 
-
-def leaf_config(method_dir, name):
-    return osp.join(REPO, 'configs', method_dir, f'{name}_{PAIR}.py')
+PAIR = TINY_PAIR
+leaf_config = tiny_leaf
 
 
 def load_model_cfg(method_dir, name):
@@ -25,15 +16,5 @@ def build_algorithm(model_cfg):
     return MODELS.build(model_cfg)
 
 
-def fake_batch(batch=2, size=64, num_classes=7, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    inputs = torch.randn(batch, 3, size, size, generator=generator)
-    samples = []
-    for _ in range(batch):
-        sample = SegDataSample()
-        label = torch.randint(0, num_classes, (1, size, size), generator=generator)
-        sample.gt_sem_seg = PixelData(data=label)
-        sample.set_metainfo(dict(img_shape=(size, size), pad_shape=(size, size),
-                                 ori_shape=(size, size)))
-        samples.append(sample)
-    return inputs, samples
+__all__ = ['REPO', 'PAIR', 'TEACHER_CFG', 'STUDENT_CFG', 'leaf_config', 'load_model_cfg',
+           'build_algorithm', 'fake_batch']

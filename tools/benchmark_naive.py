@@ -35,6 +35,20 @@ def affinity(fs, ft):
     return ((s @ s.transpose(1, 2) - t @ t.transpose(1, 2)) / P).norm(dim=2).mean()
 
 
+def affinity_channel_loop(fs, ft):
+    """torchdistill's AffinityLoss as it computes it: per channel, the (H*W x H*W) outer
+    products of the normalised maps."""
+    fs = _resize(fs, ft)
+    s = F.normalize(fs.flatten(2), dim=2)
+    t = F.normalize(ft.flatten(2), dim=2)
+    hw = s.shape[2]
+    total = torch.zeros(s.shape[0], device=s.device)
+    for c in range(s.shape[1]):
+        total = total + ((s[:, c, :, None] * s[:, c, None]) -
+                         (t[:, c, :, None] * t[:, c, None])).div(hw).norm(dim=(1, 2))
+    return total.mean()
+
+
 def icsd_pair_loop(zs, zt, tau=1.0):
     def matrix(z):
         log_p = F.log_softmax(z.flatten(2) / tau, dim=2)
@@ -81,7 +95,8 @@ def csd_pair_loop(zs, zt, tau=4.0):
 NAIVE = {
     'PixelFeatureSimilarityLoss': pfs_cosine_mse,
     'PixelFeatureSimilarityLoss/softmax_kl': pfs_softmax_kl,
-    'AffinityLoss': affinity,
+    'AffinityLoss/paper': affinity,
+    'AffinityLoss/torchdistill': affinity_channel_loop,
     'InterClassSimilarityLoss': icsd_pair_loop,
     'InterClassSimilarityLoss/official': icsd_official_loop,
     'CategorySimilarityLoss': csd_pair_loop,

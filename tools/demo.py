@@ -1,251 +1,525 @@
-"""The main job: show on a laptop CPU whether distillation helps, with every method.
+"""The main job: show on a laptop CPU whether distillation helps, with every method, and what
+each method transferred - with paired seeds and confidence intervals.
 
-    python tools/demo.py [--quick] [--seeds 0 1 2] [--out work_dirs/demo]
+    python tools/demo.py [--quick] [--seeds 0 1 2 3 4] [--out work_dirs/demo] [--jobs 2]
 
-1. generates the procedural street-scene dataset (cached),
-2. trains the teacher (DeepLabV3 R18-tiny) and the student baseline (FCN MobileNetV2-tiny)
-   with `mim train mmseg`,
-3. distils the student with each method through `mim train mmrazor` (pixel KD, DSD, KA in two
-   stages, PFS, AICSD with ALW), once per seed,
-4. evaluates everything with MMSeg's IoUMetric and writes results.md / results.json, a bar chart
-   (miou.png) and qualitative predictions (qualitative.png) of the exported students.
+1. generates the procedural street scenes: a train split, a tune split ('val', on which this
+   regime was chosen) and a test split ('test', the only one reported);
+2. trains the teacher (DeepLabV3 R18-tiny) with `mim train mmseg`;
+3. per seed: one initial student (FCN MobileNetV2-tiny) shared by the baseline and every
+   method (paired design: same initial weights, same data order), the baseline with
+   `mim train mmseg`, every method form of ``mmseg_distill.methods`` with `mim train mmrazor`
+   (KA after its stage 1); every run evaluated once, at its end, on the test split;
+4. measures, per seed, each student's distance to the teacher in every relation the methods
+   distil (``tools/transfer.py``, on the test split);
+5. writes results.md / results.json, the paired differences (paired.png), the test mIoU
+   (miou.png) and qualitative predictions with a colour legend (qualitative.png).
 
-The teacher is trained once (seed 0); the baseline and each method run once per seed, and the
-table reports mean and standard deviation over seeds. Nothing is tuned on the validation set.
+Every training job runs single-threaded (OMP_NUM_THREADS=1, MKL_NUM_THREADS=1), ``--jobs`` at a
+time: a job's numbers then depend only on its config and seed, not on what else the machine runs
+(with more threads they depend on the thread count). ``--quick`` is a smoke run of the same
+pipeline (one seed, a few minutes): its figures are not evidence.
 """
 import argparse
 import glob
 import json
+import math
 import os
 import os.path as osp
 import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
 CFG = osp.join(REPO, 'configs')
-PAIR = 'deeplabv3-r18-tiny_fcn-mbv2-tiny_1xb4-40_synthetic-64x64'
-TEACHER_CFG = osp.join(CFG, 'tiny/deeplabv3_r18-tiny_1xb4-40_synthetic-64x64.py')
-STUDENT_CFG = osp.join(CFG, 'tiny/fcn_mbv2-tiny_1xb4-40_synthetic-64x64.py')
-METHODS = [  # (name in the table, leaf config); a method's second form is an extra row
-    ('pixel KD', f'pixel_kd/pixel-kd_{PAIR}.py'),
-    ('DSD (CIRKD form)', f'dsd/dsd_{PAIR}.py'),
-    ('DSD (paper form)', f'dsd/dsd-paper_{PAIR}.py'),
-    ('KA', f'ka/ka-stage2_{PAIR}.py'),
-    ('PFS', f'pfs/pfs_{PAIR}.py'),
-    ('AICSD (paper form)', f'aicsd/aicsd_{PAIR}.py'),
-    ('AICSD (official-code form)', f'aicsd/aicsd-official_{PAIR}.py'),
-]
+# the regime, chosen on the tune split ('val'; the measurements: README, "The demo")
 PRESETS = {
-    'full': dict(teacher_iters=2000, student_iters=1000, ka_stage1_iters=200, num_train=400,
-                 num_val=100),
-    'quick': dict(teacher_iters=300, student_iters=150, ka_stage1_iters=50, num_train=200,
-                  num_val=50),
+    'full': dict(seeds=[0, 1, 2, 3, 4], num_train=1000, num_val=300, num_test=300,
+                 teacher_iters=3000, teacher_lr=0.05, student_iters=1000, student_lr=0.08,
+                 batch=8, ka_stage1_iters=100),
+    'quick': dict(seeds=[0], num_train=200, num_val=50, num_test=100, teacher_iters=300,
+                  teacher_lr=0.05, student_iters=150, student_lr=0.08, batch=8,
+                  ka_stage1_iters=20),
 }
-
-
-def short(name):
-    """'DSD (paper form)' -> 'DSD-paper': labels that fit a plot."""
-    return re.sub(r' \((\w+)[\w-]* form\)', r'-\1', name)
+# two-sided 95% quantiles of Student's t by degrees of freedom
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+       9: 2.262, 10: 2.228}
+SINGLE_THREAD = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
 
 
 def slug(name):
     return re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')
 
 
+def paired(values, baseline):
+    """Mean paired difference with its 95% t interval; verdict only when it excludes 0."""
+    diffs = [v - b for v, b in zip(values, baseline)]
+    mean = statistics.mean(diffs)
+    if len(diffs) < 2:
+        return dict(mean=mean, low=None, high=None, diffs=diffs, verdict='1 seed: smoke run')
+    half = T95[len(diffs) - 1] * statistics.stdev(diffs) / math.sqrt(len(diffs))
+    low, high = mean - half, mean + half
+    verdict = 'gain' if low > 0 else 'loss' if high < 0 else 'no clear difference'
+    return dict(mean=mean, low=low, high=high, diffs=diffs, verdict=verdict)
+
+
+class Job:
+    def __init__(self, name, fn, after=(), priority=0):
+        self.name, self.fn, self.after, self.priority = name, fn, list(after), priority
+        self.done = threading.Event()
+        self.error = None
+
+
+def run_jobs(jobs, workers, log):
+    """Run ``jobs`` (with their dependencies) on ``workers`` threads, highest priority first."""
+    pending = list(jobs)
+    lock = threading.Lock()
+
+    def next_job():
+        with lock:
+            ready = [j for j in pending if all(d.done.is_set() for d in j.after)]
+            if not ready:
+                return None if not pending else 'wait'
+            job = max(ready, key=lambda j: j.priority)
+            pending.remove(job)
+            return job
+
+    def worker():
+        while True:
+            job = next_job()
+            if job is None:
+                return
+            if job == 'wait':
+                time.sleep(0.5)
+                continue
+            if any(d.error for d in job.after):
+                job.error = 'a dependency failed'
+            else:
+                log(f'start {job.name}')
+                try:
+                    job.fn()
+                except Exception as error:  # reported at the end, the others still run
+                    job.error = f'{type(error).__name__}: {error}'
+                    log(f'FAILED {job.name}: {job.error}')
+            job.done.set()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failed = [f'{j.name}: {j.error}' for j in jobs if j.error]
+    if failed:
+        raise RuntimeError('demo jobs failed:\n' + '\n'.join(failed))
+
+
 class Pipeline:
 
     def __init__(self, args):
+        from mmseg_distill import testing
+        from mmseg_distill.methods import all_forms
         self.args = args
-        self.preset = PRESETS['quick' if args.quick else 'full']
+        self.testing = testing
+        self.preset = dict(PRESETS['quick' if args.quick else 'full'])
+        if args.seeds:
+            self.preset['seeds'] = args.seeds
+        self.seeds = self.preset['seeds']
+        self.forms = [(method, form) for method, form in all_forms()]
         self.out = osp.abspath(args.out)
         self.data_root = osp.join(self.out, 'data', 'synthetic_scenes')
-        self.mim = osp.join(osp.dirname(sys.executable), 'mim')
         self.started = time.time()
+        self.trained = 0
+        self.env = dict(os.environ, **SINGLE_THREAD)
 
     def log(self, message):
         print(f'[demo {time.time() - self.started:6.0f}s] {message}', flush=True)
 
-    def options(self, iters, seed):
-        gen = dict(num_train=self.preset['num_train'], num_val=self.preset['num_val'], size=64,
-                   seed=0)
+    # --------------------------------------------------------------------------- runs
+    def options(self, iters, seed, lr=None):
+        p = self.preset
+        gen = dict(num_train=p['num_train'], num_val=p['num_val'], num_test=p['num_test'],
+                   size=64, seed=0)
         opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
                 f'train_cfg.val_interval={iters}', f'param_scheduler.0.end={iters}',
                 f'default_hooks.checkpoint.interval={iters}', 'default_hooks.logger.interval=50',
-                'default_hooks.visualization.draw=False']
+                'default_hooks.visualization.draw=False',
+                f"train_dataloader.batch_size={p['batch']}"]
+        if lr is not None:
+            opts.append(f'optim_wrapper.optimizer.lr={lr}')
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             opts.append(f'{loader}.dataset.data_root={self.data_root}')
             opts += [f'{loader}.dataset.generator.{k}={v}' for k, v in gen.items()]
+        # the single evaluation of every run, at its end, is on the reported (test) split; the
+        # student's only (the teacher is evaluated once, by its own run)
+        opts.append('val_cfg.type=ValLoop')
+        for loader in ('val_dataloader', 'test_dataloader'):
+            opts += [f'{loader}.dataset.data_prefix.img_path=img_dir/test',
+                     f'{loader}.dataset.data_prefix.seg_map_path=ann_dir/test']
         return opts
 
-    def train(self, package, config, work_dir, iters, seed, extra=()):
-        """Run `mim train` unless work_dir already holds its final checkpoint (resumable)."""
+    def train(self, package, config, work_dir, iters, seed, lr=None, extra=()):
+        """`mim train` unless ``work_dir`` holds its final checkpoint (the demo resumes)."""
         ckpt = osp.join(work_dir, f'iter_{iters}.pth')
         if osp.exists(ckpt) and not self.args.force:
             return ckpt
         os.makedirs(work_dir, exist_ok=True)
-        cmd = [self.mim, 'train', package, config, '--work-dir', work_dir, '--cfg-options'] + \
-            self.options(iters, seed) + list(extra)
-        with open(osp.join(work_dir, 'run.log'), 'w') as log:
-            code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.out)
-        if code != 0 or not osp.exists(ckpt):
-            raise RuntimeError(f'{" ".join(cmd[:5])} failed; see {work_dir}/run.log')
+        self.trained += 1
+        out = self.testing.mim_train(package, config, work_dir, self.out,
+                                     self.options(iters, seed, lr) + list(extra), env=self.env,
+                                     timeout=3600, log=osp.join(work_dir, 'run.log'))
+        if out.returncode != 0 or not osp.exists(ckpt):
+            raise RuntimeError(f'mim train {package} {osp.basename(config)} failed; see '
+                               f'{work_dir}/run.log')
         return ckpt
 
-    @staticmethod
-    def final_metrics(work_dir):
-        """The last validation record of the newest run in work_dir."""
-        runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-        with open(runs[-1]) as f:
-            records = [json.loads(line) for line in f if 'mIoU' in line]
-        return records[-1]
+    def initial_students(self, seed):
+        """One initial student per seed, shared by the baseline and every method: the paired
+        design (same initial weights; the data order follows the seed in every run)."""
+        import torch
+        from mmengine.runner import set_random_seed
+
+        import mmseg_distill  # noqa: F401
+        from mmseg_distill.models import ModelFromConfig
+        plain = osp.join(self.out, 'init', f'student_seed{seed}.pth')
+        prefixed = osp.join(self.out, 'init', f'student_seed{seed}_architecture.pth')
+        if not osp.exists(prefixed) or self.args.force:
+            import logging
+
+            from mmengine.logging import MMLogger
+
+            # init_weights logs every parameter: keep the demo's output readable
+            MMLogger.get_current_instance().setLevel(logging.WARNING)
+            os.makedirs(osp.dirname(plain), exist_ok=True)
+            set_random_seed(seed)
+            model = ModelFromConfig(self.testing.STUDENT_CFG)
+            model.init_weights()
+            state = model.state_dict()
+            torch.save({'state_dict': state}, plain)
+            torch.save({'state_dict': {'architecture.' + k: v for k, v in state.items()}},
+                       prefixed)
+        return plain, prefixed
+
+    def leaf(self, directory, prefix):
+        return osp.join(CFG, directory, f'{prefix}_{self.testing.TINY_PAIR}.py')
+
+    def jobs(self):
+        p = self.preset
+        work = lambda *parts: osp.join(self.out, *parts)  # noqa: E731
+        teacher_ckpt = work('teacher', f"iter_{p['teacher_iters']}.pth")
+        teacher = Job('teacher', lambda: self.train(
+            'mmseg', self.testing.TEACHER_CFG, work('teacher'), p['teacher_iters'], 0,
+            p['teacher_lr']), priority=100)
+        jobs = [teacher]
+        self.runs = {}  # (seed, row) -> work dir
+        for seed in self.seeds:
+            plain, prefixed = self.initial_students(seed)
+            baseline_dir = work(f'seed{seed}', 'baseline')
+            self.runs[seed, 'baseline'] = baseline_dir
+            seed_jobs = [Job(f'seed {seed}: baseline', lambda s=seed, d=baseline_dir, i=plain:
+                             self.train('mmseg', self.testing.STUDENT_CFG, d, p['student_iters'],
+                                        s, p['student_lr'], [f'load_from={i}']), priority=50)]
+            stage1_dir = work(f'seed{seed}', 'ka-stage1')
+            stage1 = Job(f'seed {seed}: KA stage 1', lambda s=seed, d=stage1_dir: self.train(
+                'mmrazor', self.leaf('ka', 'ka-stage1'), d, p['ka_stage1_iters'], s,
+                extra=[f'model.teacher_ckpt={teacher_ckpt}']), after=[teacher], priority=40)
+            seed_jobs.append(stage1)
+            stage1_ckpt = osp.join(stage1_dir, f"iter_{p['ka_stage1_iters']}.pth")
+            for method, form in self.forms:
+                run_dir = work(f'seed{seed}', form.prefix)
+                self.runs[seed, form.label] = run_dir
+                extra = [f'model.teacher_ckpt={teacher_ckpt}', f'load_from={prefixed}']
+                after = [teacher]
+                if form.stage1:
+                    extra.append('model.distiller.connectors.teacher_autoencoder.checkpoint='
+                                 f'{stage1_ckpt}')
+                    after.append(stage1)
+                seed_jobs.append(Job(
+                    f'seed {seed}: {form.label}',
+                    lambda s=seed, d=run_dir, f=form, m=method, e=extra: self.train(
+                        'mmrazor', self.leaf(m.directory, f.prefix), d, p['student_iters'], s,
+                        p['student_lr'], e), after=after, priority=10))
+            # the loop's variables bound now: a late-bound stage1_ckpt gave every seed the
+            # last seed's KA encoder
+            transfer = Job(f'seed {seed}: transfer', lambda s=seed, k=stage1_ckpt: self.transfer(
+                s, teacher_ckpt, k), after=list(seed_jobs) + [teacher], priority=5)
+            jobs += seed_jobs + [transfer]
+        return jobs
+
+    def data_config(self):
+        """The test split as a data config (for tools/transfer.py)."""
+        p = self.preset
+        path = osp.join(self.out, 'test_split_data.py')
+        with open(path, 'w') as f:
+            f.write(f"_base_ = [{osp.join(CFG, '_base_/datasets/synthetic_scenes.py')!r}]\n"
+                    f"generator = dict(num_train={p['num_train']}, num_val={p['num_val']}, "
+                    f"num_test={p['num_test']}, size=64, seed=0)\n"
+                    "val_dataloader = dict(dataset=dict(\n"
+                    f"    data_root={self.data_root!r}, generator=generator,\n"
+                    "    data_prefix=dict(img_path='img_dir/test', "
+                    "seg_map_path='ann_dir/test')))\n")
+        return path
+
+    def transfer(self, seed, teacher_ckpt, stage1_ckpt):
+        out = osp.join(self.out, f'seed{seed}', 'transfer')
+        if osp.exists(osp.join(out, 'transfer.json')) and not self.args.force:
+            return
+        iters = self.preset['student_iters']
+        students = []
+        pre_relu = ['teacher=decode_head.bottleneck.bn']
+        for (s, row), run_dir in self.runs.items():
+            if s != seed:
+                continue
+            students += ['--student', slug(row), self.testing.STUDENT_CFG,
+                         osp.join(run_dir, f'iter_{iters}.pth')]
+            pre_relu.append(f'{slug(row)}=decode_head.convs.0.bn')
+        cmd = [sys.executable, osp.join(REPO, 'tools', 'transfer.py'), self.testing.TEACHER_CFG,
+               teacher_ckpt, '--data', self.data_config(), '--ka-stage1', stage1_ckpt,
+               '--out', out, '--pre-relu'] + pre_relu + students
+        with open(osp.join(self.out, f'seed{seed}', 'transfer.log'), 'w') as log:
+            code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                                   cwd=self.out)
+        if code:
+            raise RuntimeError(f'tools/transfer.py failed; see {out}/../transfer.log')
 
     def run(self):
         from mmseg_distill.datasets.synthetic_scenes import generate
         os.makedirs(self.out, exist_ok=True)
         p = self.preset
-        self.log(f"data: {p['num_train']} train / {p['num_val']} val scenes at 64x64")
-        generate(self.data_root, p['num_train'], p['num_val'], 64, 0)
+        self.log(f"data: {p['num_train']} train / {p['num_val']} tune / {p['num_test']} test "
+                 'scenes at 64x64')
+        generate(self.data_root, p['num_train'], p['num_val'], 64, 0, p['num_test'])
+        self.log(f"{len(self.seeds)} seed(s), {len(self.forms)} method forms, "
+                 f'{self.args.jobs} single-threaded jobs at a time')
+        run_jobs(self.jobs(), self.args.jobs, self.log)
+        self.report()
 
-        self.log(f"teacher: DeepLabV3 R18-tiny, {p['teacher_iters']} iterations")
-        teacher_ckpt = self.train('mmseg', TEACHER_CFG, osp.join(self.out, 'teacher'),
-                                  p['teacher_iters'], 0)
-        results = dict(teacher=self.final_metrics(osp.join(self.out, 'teacher'))['mIoU'],
-                       runs={})
-        for seed in self.args.seeds:
-            runs = results['runs'].setdefault(str(seed), {})
-            self.log(f"seed {seed}: student baseline, {p['student_iters']} iterations")
-            work = osp.join(self.out, f'seed{seed}', 'baseline')
-            self.train('mmseg', STUDENT_CFG, work, p['student_iters'], seed)
-            runs['baseline'] = dict(miou=self.final_metrics(work)['mIoU'],
-                                    ckpt=osp.join(work, f"iter_{p['student_iters']}.pth"))
-            for name, leaf in METHODS:
-                extra = [f'model.teacher_ckpt={teacher_ckpt}']
-                if name == 'KA':
-                    self.log(f"seed {seed}: KA stage 1 (auto-encoder), "
-                             f"{p['ka_stage1_iters']} iterations")
-                    stage1 = self.train('mmrazor', osp.join(CFG, f'ka/ka-stage1_{PAIR}.py'),
-                                        osp.join(self.out, f'seed{seed}', 'ka_stage1'),
-                                        p['ka_stage1_iters'], seed, extra)
-                    extra.append(
-                        f'model.distiller.connectors.teacher_autoencoder.checkpoint={stage1}')
-                self.log(f"seed {seed}: {name}, {p['student_iters']} iterations")
-                work = osp.join(self.out, f'seed{seed}', osp.basename(leaf).split('_')[0])
-                ckpt = self.train('mmrazor', osp.join(CFG, leaf), work, p['student_iters'],
-                                  seed, extra)
-                runs[name] = dict(miou=self.final_metrics(work)['mIoU'], ckpt=ckpt)
-        self.report(results)
+    # ---------------------------------------------------------------------- results
+    def miou(self, work_dir):
+        return self.testing.last_validation(work_dir)['mIoU']
 
-    # ------------------------------------------------------------------------ reporting
-    def report(self, results):
-        import torch
+    def per_class(self, work_dir):
+        """The per-class IoU table MMSeg's metric logged at the end of a run."""
+        logs = sorted(glob.glob(osp.join(work_dir, '*', '*.log')))
+        with open(logs[-1]) as f:
+            text = f.read()
+        rows = re.findall(r'\|\s*([a-z]+)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)\s*\|', text)
+        return {name: float(iou) for name, iou, _ in rows}
 
-        import mmseg_distill  # noqa: F401
-        from mmseg_distill.utils import export_student
-        names = ['baseline'] + [n for n, _ in METHODS]
-        table = {}
-        for name in names:
-            values = [results['runs'][str(s)][name]['miou'] for s in self.args.seeds]
-            table[name] = dict(mean=statistics.mean(values),
-                               std=statistics.stdev(values) if len(values) > 1 else 0.0,
-                               values=values)
-        base = table['baseline']['mean']
-        for name in names[1:]:
-            table[name]['delta'] = table[name]['mean'] - base
-        export_dir = osp.join(self.out, 'students')
-        exported = {name: export_student(results['runs'][str(self.args.seeds[0])][name]['ckpt'],
-                                         export_dir, 'demo_' + slug(name))
-                    for name in names[1:]}
-        exported['baseline'] = results['runs'][str(self.args.seeds[0])]['baseline']['ckpt']
-        cost = self.costs(torch, exported['baseline'])
-        summary = dict(preset='quick' if self.args.quick else 'full', seeds=self.args.seeds,
-                       teacher_miou=results['teacher'], students=table, cost=cost,
-                       minutes=(time.time() - self.started) / 60, preset_cfg=self.preset,
-                       runs=results['runs'])
+    def report(self):
+        from mmseg_distill.evidence import METHOD_RELATIONS
+        seeds, labels = self.seeds, ['baseline'] + [f.label for _, f in self.forms]
+        teacher_dir = osp.join(self.out, 'teacher')
+        miou = {row: [self.miou(self.runs[s, row]) for s in seeds] for row in labels}
+        transfer = {}
+        for seed in seeds:
+            with open(osp.join(self.out, f'seed{seed}', 'transfer', 'transfer.json')) as f:
+                transfer[seed] = json.load(f)
+        rows = {}
+        for row in labels:
+            entry = dict(miou=miou[row], mean=statistics.mean(miou[row]),
+                         std=statistics.stdev(miou[row]) if len(seeds) > 1 else None)
+            if row != 'baseline':
+                entry['paired'] = paired(miou[row], miou['baseline'])
+                family = next((k for k in METHOD_RELATIONS if row.startswith(k)), None)
+                entry['relations'] = {}
+                for relation in METHOD_RELATIONS.get(family, ()) + ('logit_kl', 'agreement'):
+                    if relation in entry['relations']:
+                        continue
+                    ours = [transfer[s][slug(row)].get(relation) for s in seeds]
+                    base = [transfer[s]['baseline'].get(relation) for s in seeds]
+                    if None in ours or None in base:
+                        continue
+                    stats = paired(ours, base)
+                    if stats['low'] is None:  # one seed: no interval, no verdict
+                        better = None
+                    elif relation == 'agreement':
+                        better = stats['low'] > 0
+                    else:
+                        better = stats['high'] < 0
+                    stats.update(baseline=statistics.mean(base), student=statistics.mean(ours),
+                                 distilled=relation in METHOD_RELATIONS.get(family, ()),
+                                 closer=better)
+                    entry['relations'][relation] = stats
+            rows[row] = entry
+        teacher = dict(miou=self.miou(teacher_dir), per_class=self.per_class(teacher_dir))
+        summary = dict(preset='quick' if self.args.quick else 'full', seeds=seeds,
+                       preset_cfg=self.preset, teacher=teacher,
+                       baseline_per_class={s: self.per_class(self.runs[s, 'baseline'])
+                                           for s in seeds},
+                       rows=rows, transfer=transfer,
+                       wall=self.wall_ledger(),
+                       cost=self.costs())
         with open(osp.join(self.out, 'results.json'), 'w') as f:
             json.dump(summary, f, indent=1)
-        lines = [f"Procedural scenes, 7 classes, 64x64; {len(self.args.seeds)} seed(s) "
-                 f"{self.args.seeds}; preset {summary['preset']}; {summary['minutes']:.1f} min "
-                 'on this machine.', '',
-                 '| model | mIoU (mean +- std) | vs baseline | params | CPU latency (ms/img) |',
-                 '| --- | --- | --- | --- | --- |',
-                 f"| teacher: DeepLabV3 R18-tiny | {results['teacher']:.2f} | | "
-                 f"{cost['teacher']['params_m']:.3f} M | {cost['teacher']['latency_ms']:.2f} |"]
-        for name in names:
-            row = table[name]
-            delta = '' if name == 'baseline' else \
-                f"{row['delta']:+.2f}" + ('' if row['delta'] > 0 else ' (no gain)')
-            label = 'student baseline: FCN MobileNetV2-tiny' if name == 'baseline' else \
-                f'student + {name}'
-            lines.append(f"| {label} | {row['mean']:.2f} +- {row['std']:.2f} | {delta} | "
-                         f"{cost['student']['params_m']:.3f} M | "
-                         f"{cost['student']['latency_ms']:.2f} |")
-        markdown = '\n'.join(lines)
+        markdown = self.markdown(summary)
         with open(osp.join(self.out, 'results.md'), 'w') as f:
             f.write(markdown + '\n')
         self.plot(summary)
-        self.qualitative(exported)
+        self.qualitative()
         print(markdown)
-        self.log(f'wrote {self.out}/results.md, results.json, miou.png, qualitative.png')
+        self.log(f'wrote {self.out}/results.md, results.json, paired.png, miou.png, '
+                 'qualitative.png')
 
-    def costs(self, torch, student_ckpt):
+    def wall_ledger(self):
+        """Every invocation that built these results, with its wall time and how many runs it
+        trained: a rerun that only re-reads trained runs must not pass for the cost of all."""
+        path = osp.join(self.out, 'wall_time.json')
+        ledger = []
+        if osp.exists(path) and not self.args.force:
+            with open(path) as f:
+                ledger = json.load(f)
+        ledger.append(dict(date=time.strftime('%Y-%m-%d %H:%M', time.localtime(self.started)),
+                           minutes=round((time.time() - self.started) / 60, 2),
+                           trained_runs=self.trained))
+        with open(path, 'w') as f:
+            json.dump(ledger, f, indent=1)
+        return ledger
+
+    @staticmethod
+    def wall_text(ledger):
+        total = sum(entry['minutes'] for entry in ledger)
+        if len(ledger) == 1:
+            return f'{total:.1f} min wall time on this machine'
+        training = [e for e in ledger if e['trained_runs']]
+        rest = [e for e in ledger if not e['trained_runs']]
+        parts = [f"{e['minutes']:.1f} min training {e['trained_runs']} runs" for e in training]
+        if rest:
+            parts.append(f"{sum(e['minutes'] for e in rest):.1f} min in {len(rest)} "
+                         'invocation(s) that trained nothing (evaluation, transfer, report)')
+        return f"{total:.1f} min wall time on this machine ({'; '.join(parts)})"
+
+    def markdown(self, s):
+        p, seeds = s['preset_cfg'], s['seeds']
+        base = s['rows']['baseline']
+        quick = s['preset'] == 'quick'
+        lines = [
+            f"Procedural scenes, 7 classes, 64x64; preset {s['preset']}"
+            + (' (a smoke run, not evidence)' if quick else '') +
+            f"; seeds {seeds}; test split of {p['num_test']} images; "
+            f"{self.wall_text(s['wall'])}.", '',
+            f"Teacher (DeepLabV3 R18-tiny, {s['cost']['teacher']['params_m']:.3f} M params): "
+            f"{s['teacher']['miou']:.2f} mIoU on the test split; per class: " +
+            ', '.join(f'{k} {v:.1f}' for k, v in s['teacher']['per_class'].items()) + '.', '',
+            '| student (FCN MobileNetV2-tiny, '
+            f"{s['cost']['student']['params_m']:.3f} M params) | test mIoU mean (per seed) | "
+            'paired difference to the baseline, 95% CI | verdict |',
+            '| --- | --- | --- | --- |',
+            f"| baseline | {base['mean']:.2f}" +
+            (f" +- {base['std']:.2f} sd" if base['std'] is not None else '') +
+            f" ({', '.join(f'{v:.2f}' for v in base['miou'])}) | | |"]
+        for row, entry in s['rows'].items():
+            if row == 'baseline':
+                continue
+            d = entry['paired']
+            interval = 'n/a (1 seed)' if d['low'] is None else \
+                f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
+            lines.append(f"| {row} | {entry['mean']:.2f} "
+                         f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | {interval} | "
+                         f"{d['verdict']} |")
+        lines += ['', 'What each student took from the teacher (distance to the teacher on the '
+                  'test split, mean over seeds; baseline -> distilled, paired 95% CI of the '
+                  "change; 'closer' only when the interval excludes no change; agreement: share "
+                  "of pixels with the teacher's class, higher is closer; * = a relation the "
+                  'method distils):', '',
+                  '| student | relation | baseline | distilled | change, 95% CI | closer |',
+                  '| --- | --- | --- | --- | --- | --- |']
+        for row, entry in s['rows'].items():
+            for relation, r in entry.get('relations', {}).items():
+                interval = 'n/a' if r['low'] is None else \
+                    f"{r['mean']:+.3g} [{r['low']:+.3g}, {r['high']:+.3g}]"
+                lines.append(f"| {row} | {relation}{' *' if r['distilled'] else ''} | "
+                             f"{r['baseline']:.4g} | {r['student']:.4g} | {interval} | "
+                             f"{ {True: 'yes', False: 'no', None: 'n/a'}[r['closer']]} |")
+        return '\n'.join(lines)
+
+    def costs(self):
+        import torch
         from mmseg.apis import init_model
 
         def measure(cfg):
             model = init_model(cfg, None, device='cpu')
             model.eval()
             x = torch.randn(1, 3, 64, 64)
+            times = []
             with torch.no_grad():
-                for _ in range(3):
-                    model(x, mode='tensor')
-                times = []
-                for _ in range(20):
+                for index in range(23):
                     begin = time.perf_counter()
                     model(x, mode='tensor')
-                    times.append((time.perf_counter() - begin) * 1e3)
+                    if index >= 3:
+                        times.append((time.perf_counter() - begin) * 1e3)
             # parameters used at inference (the auxiliary head is training-only)
             params = sum(p.numel() for n, p in model.named_parameters()
                          if not n.startswith('auxiliary_head'))
             return dict(params_m=params / 1e6, latency_ms=statistics.median(times))
 
-        return dict(teacher=measure(TEACHER_CFG), student=measure(STUDENT_CFG))
+        return dict(teacher=measure(self.testing.TEACHER_CFG),
+                    student=measure(self.testing.STUDENT_CFG))
 
-    def plot(self, summary):
+    def plot(self, s):
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
-        names = list(summary['students'])
-        means = [summary['students'][n]['mean'] for n in names]
-        stds = [summary['students'][n]['std'] for n in names]
-        fig, ax = plt.subplots(figsize=(9, 4))
-        colors = ['grey'] + ['tab:blue'] * (len(names) - 1)
-        ax.bar([short(n) for n in names], means, yerr=stds, color=colors, capsize=4)
-        ax.tick_params(axis='x', labelrotation=25, labelsize=8)
-        ax.axhline(summary['teacher_miou'], color='tab:red', linestyle='--', label='teacher')
-        ax.axhline(summary['students']['baseline']['mean'], color='grey', linestyle=':',
-                   label='student baseline')
-        ax.set_ylabel('val mIoU (%)')
-        ax.set_title(f"Distilled students, mean +- std over {len(summary['seeds'])} seed(s)")
-        low = min(m - s for m, s in zip(means, stds))
-        ax.set_ylim(max(0, low - 5), max(summary['teacher_miou'], max(means)) + 3)
+        rows = [r for r in s['rows'] if r != 'baseline']
+        fig, ax = plt.subplots(figsize=(10, 4.2))
+        for index, row in enumerate(rows):
+            d = s['rows'][row]['paired']
+            ax.scatter([index] * len(d['diffs']), d['diffs'], color='tab:blue', s=14, zorder=3)
+            if d['low'] is not None:
+                color = {'gain': 'tab:green', 'loss': 'tab:red'}.get(d['verdict'], 'grey')
+                error = [[d['mean'] - d['low']], [d['high'] - d['mean']]]
+                ax.errorbar(index + 0.18, d['mean'], yerr=error, fmt='D', color=color,
+                            capsize=4, zorder=4)
+        ax.axhline(0, color='black', linewidth=0.8)
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels(rows, rotation=25, ha='right', fontsize=8)
+        ax.set_ylabel('test mIoU - baseline (same seed)')
+        ax.set_title('Paired differences per seed (dots) and their mean with 95% CI '
+                     '(green: gain, red: loss, grey: no clear difference)', fontsize=9)
+        fig.tight_layout()
+        fig.savefig(osp.join(self.out, 'paired.png'), dpi=110)
+        fig, ax = plt.subplots(figsize=(10, 4))
+        labels = list(s['rows'])
+        means = [s['rows'][r]['mean'] for r in labels]
+        ax.bar(range(len(labels)), means, color=['grey'] + ['tab:blue'] * (len(labels) - 1))
+        for index, row in enumerate(labels):
+            ax.scatter([index] * len(s['rows'][row]['miou']), s['rows'][row]['miou'],
+                       color='black', s=8, zorder=3)
+        ax.axhline(s['teacher']['miou'], color='tab:red', linestyle='--', label='teacher')
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, rotation=25, ha='right', fontsize=8)
+        ax.set_ylabel('test mIoU (%)')
+        ax.set_ylim(min(min(r['miou']) for r in s['rows'].values()) - 5,
+                    s['teacher']['miou'] + 3)
         ax.legend(loc='lower right', fontsize=8)
+        ax.set_title('Test mIoU per seed (dots) and mean (bars)', fontsize=9)
         fig.tight_layout()
         fig.savefig(osp.join(self.out, 'miou.png'), dpi=110)
 
-    def qualitative(self, exported, count=4):
-        import numpy as np
+    def qualitative(self, count=4):
         import cv2
+        import numpy as np
         from mmseg.apis import inference_model, init_model
 
-        from mmseg_distill.datasets.synthetic_scenes import PALETTE
+        from mmseg_distill.datasets.synthetic_scenes import CLASSES, PALETTE
+        from mmseg_distill.utils import export_student
         palette = np.array(PALETTE, np.uint8)
-        images = sorted(glob.glob(osp.join(self.data_root, 'img_dir', 'val', '*.png')))[:count]
-        columns = [('teacher', TEACHER_CFG, osp.join(self.out, 'teacher',
-                                                     f"iter_{self.preset['teacher_iters']}.pth"))]
-        columns += [(name, STUDENT_CFG, path) for name, path in exported.items()]
-        models = [(name, init_model(cfg, ckpt, device='cpu')) for name, cfg, ckpt in columns]
+        seed, iters = self.seeds[0], self.preset['student_iters']
+        images = sorted(glob.glob(osp.join(self.data_root, 'img_dir', 'test', '*.png')))[:count]
+        columns = [('teacher', osp.join(self.out, 'teacher',
+                                        f"iter_{self.preset['teacher_iters']}.pth"),
+                    self.testing.TEACHER_CFG),
+                   ('baseline', osp.join(self.runs[seed, 'baseline'], f'iter_{iters}.pth'),
+                    self.testing.STUDENT_CFG)]
+        for _, form in self.forms:  # the exported students, as plain MMSeg loads them
+            path, config = export_student(osp.join(self.runs[seed, form.label],
+                                                   f'iter_{iters}.pth'),
+                                          osp.join(self.out, 'students'), 'demo_' + form.prefix)
+            columns.append((form.label, path, config or self.testing.STUDENT_CFG))
+        models = [(name, init_model(cfg, ckpt, device='cpu')) for name, ckpt, cfg in columns]
         rows = []
         for path in images:
             image = cv2.imread(path)
@@ -256,26 +530,34 @@ class Pipeline:
                 tiles.append(palette[pred])
             rows.append(np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)),
                                                constant_values=255) for t in tiles], 1))
-        grid = np.concatenate(rows, 0)
-        grid = cv2.resize(grid, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
-        header = np.full((24, grid.shape[1], 3), 255, np.uint8)
-        titles = ['input', 'ground truth'] + [short(name) for name, _ in models]
+        grid = cv2.resize(np.concatenate(rows, 0), None, fx=2, fy=2,
+                          interpolation=cv2.INTER_NEAREST)
+        titles = ['input', 'ground truth'] + [name for name, _ in models]
         step = grid.shape[1] // len(titles)
+        header = np.full((34, grid.shape[1], 3), 255, np.uint8)
         for i, title in enumerate(titles):
-            cv2.putText(header, title[:14], (i * step + 4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                        (0, 0, 0), 1)
+            for line, text in enumerate((title[:17], title[17:34])):
+                cv2.putText(header, text, (i * step + 3, 13 + 12 * line),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.33, (0, 0, 0), 1)
+        legend = np.full((26, grid.shape[1], 3), 255, np.uint8)
+        for i, (name, color) in enumerate(zip(CLASSES, PALETTE)):
+            x = 6 + i * 90
+            cv2.rectangle(legend, (x, 6), (x + 14, 20), tuple(int(c) for c in color), -1)
+            cv2.putText(legend, name, (x + 18, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
         cv2.imwrite(osp.join(self.out, 'qualitative.png'),
-                    np.concatenate([header, grid], 0)[..., ::-1])
+                    np.concatenate([header, grid, legend], 0)[..., ::-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--quick', action='store_true', help='small budget, one seed (< 5 min)')
+    parser.add_argument('--quick', action='store_true',
+                        help='one seed, small budget (a few minutes): a smoke run')
     parser.add_argument('--seeds', type=int, nargs='+', default=None)
     parser.add_argument('--out', default=None)
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='single-threaded training jobs at a time (default 2: the cores)')
     parser.add_argument('--force', action='store_true', help='retrain runs that are done')
     args = parser.parse_args()
-    args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     args.out = args.out or osp.join(REPO, 'work_dirs', 'demo-quick' if args.quick else 'demo')
     Pipeline(args).run()
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up (or reuse) the environment, then run the demo pipeline (tools/demo.py).
-#   bash tools/demo.sh            # full: teacher, baseline and every method, 3 seeds (~30 min CPU)
-#   bash tools/demo.sh --quick    # one seed, small budget (< 5 min after setup)
+#   bash tools/demo.sh            # full: teacher, baseline and every method, 5 paired seeds
+#                                 # (~45 min on 2 cores)
+#   bash tools/demo.sh --quick    # one seed, small budget: a smoke run (a few minutes)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/tools/setup_env.sh"

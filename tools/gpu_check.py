@@ -23,12 +23,14 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CFG = osp.join(REPO, 'configs')
-PAIR = 'deeplabv3-r18-tiny_fcn-mbv2-tiny_1xb4-40_synthetic-64x64'
-TEACHER_CFG = osp.join(CFG, 'tiny/deeplabv3_r18-tiny_1xb4-40_synthetic-64x64.py')
-STUDENT_CFG = osp.join(CFG, 'tiny/fcn_mbv2-tiny_1xb4-40_synthetic-64x64.py')
-METHODS = ['pixel_kd/pixel-kd', 'dsd/dsd', 'dsd/dsd-paper', 'pfs/pfs', 'aicsd/aicsd',
-           'aicsd/aicsd-official', 'ka/ka-stage2']
+sys.path.insert(0, REPO)
+from mmseg_distill.methods import all_forms  # noqa: E402
+from mmseg_distill.testing import CONFIGS as CFG  # noqa: E402
+from mmseg_distill.testing import STUDENT_CFG, TEACHER_CFG  # noqa: E402
+from mmseg_distill.testing import TINY_PAIR as PAIR  # noqa: E402
+
+# every method form on the tiny pair (the one list, mmseg_distill.methods)
+METHODS = [f'{method.directory}/{form.prefix}' for method, form in all_forms()]
 RESUME_TOLERANCE = {'cpu': 1e-5, 'cuda': 1e-3}
 AMP_INIT_SCALE = 2.0**16  # torch GradScaler's default, which MMEngine's 'dynamic' scaler uses
 
@@ -152,7 +154,7 @@ class Checks:
         tag = name + ('-amp' if amp else '')
         work_dir = osp.join(self.out, tag)
         extra = [f'model.teacher_ckpt={self.teacher_ckpt}']
-        if name == 'ka-stage2':
+        if name.startswith('ka-stage2'):  # both KA forms train on a stage-1 encoder
             stage1 = self.mim_train('mmrazor', osp.join(CFG, f'ka/ka-stage1_{PAIR}.py'),
                                     osp.join(self.out, 'ka-stage1' + ('-amp' if amp else '')),
                                     self.args.iters, extra, ['--amp'] if amp else [])
@@ -207,7 +209,7 @@ class Checks:
         sys.path.insert(0, REPO)
         from mmseg_distill.utils import export_student
         ckpt, val_miou = self.export_source
-        path = export_student(ckpt, osp.join(self.out, 'exported'), 'pixel-kd_tiny')
+        path, _ = export_student(ckpt, osp.join(self.out, 'exported'), 'pixel-kd_tiny')
         cmd = [self.mim, 'test', 'mmseg', STUDENT_CFG, '--checkpoint', path, '--work-dir',
                osp.join(self.out, 'mim-test'), '--cfg-options'] + [
                    o for o in self.options(1) if o.startswith('test_dataloader')]

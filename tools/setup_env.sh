@@ -5,7 +5,11 @@
 # mmcv 2.1.0 (no wheel exists for torch 2.13, so pip builds it: ~15 min on 2 cores); pip keeps
 # the built wheel in its cache, so later fresh environments on the same machine take seconds.
 #
-#   MMSEG_DISTILL_VENV   where the venv lives (default: <repo>/.venv)
+#   MMSEG_DISTILL_VENV   where the venv lives (default: <repo>/.venv). A venv shared by several
+#                        checkouts installs the stack once (the stamp hashes the requirement
+#                        files' contents, not their paths) but runs ONE checkout's
+#                        mmseg_distill (an editable install points at one source tree): the
+#                        one that ran this script last. The script says when it re-points it.
 #   PYTHON               interpreter used to create it (default: python3.11 or python3)
 set -euo pipefail
 
@@ -20,11 +24,20 @@ fi
 py="$venv/bin/python"
 pip_install() { "$py" -m pip install --disable-pip-version-check -q "$@"; }
 
-# Fast path: the stamp records the requirement set this venv was built for.
+# Fast path: the stamp records the requirement set (contents only) this venv was built for.
 stamp="$venv/.mmseg_distill_stamp"
-want=$(sha256sum "$repo/requirements/"*.txt "$repo/tools/setup_env.sh" | sha256sum | cut -c1-16)
+want=$(cat "$repo/requirements/"*.txt "$repo/tools/setup_env.sh" | sha256sum | cut -c1-16)
+# where this venv's mmseg_distill comes from (an editable install points at one checkout)
+installed_from() {
+    "$py" -c 'import os, mmseg_distill; print(os.path.dirname(os.path.dirname(os.path.realpath(mmseg_distill.__file__))))' 2>/dev/null
+}
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
         && "$py" -c 'import mmcv._ext, mmseg, mmrazor, mmseg_distill' 2>/dev/null; then
+    from=$(installed_from)
+    if [ "$from" != "$(realpath "$repo")" ]; then
+        echo "[setup] the venv at $venv ran mmseg_distill from $from; it now runs this checkout ($repo)"
+        "$py" -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e "$repo"
+    fi
     echo "[setup] environment at $venv is up to date"
     exit 0
 fi

@@ -30,10 +30,29 @@ def capture(model, image):
     return store
 
 
+def class_names(model, cfg_path, count):
+    """The classes from the checkpoint's meta, else from the config's training dataset (a model
+    with random weights has no meta), else their indices."""
+    classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
+    if not classes:
+        from mmengine.config import Config
+        from mmseg.registry import DATASETS
+        dataset = Config.fromfile(cfg_path).get('train_dataloader', {}).get('dataset', {})
+        dataset_cls = DATASETS.get(dataset.get('type', '')) if dataset.get('type') else None
+        classes = getattr(dataset_cls, 'METAINFO', {}).get('classes')
+    if not classes or len(classes) != count:
+        return [str(i) for i in range(count)]
+    return list(classes)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    for name in ('teacher_cfg', 'teacher_ckpt', 'student_cfg', 'student_ckpt', 'image'):
-        parser.add_argument(name)
+    for name, text in (('teacher_cfg', 'the teacher config'),
+                       ('teacher_ckpt', "the teacher checkpoint ('none': random weights)"),
+                       ('student_cfg', 'the student config'),
+                       ('student_ckpt', "the student checkpoint ('none': random weights)"),
+                       ('image', 'the image to show')):
+        parser.add_argument(name, help=text)
     parser.add_argument('--pixel', type=float, nargs=2, default=(0.5, 0.5),
                         help='pixel as fractions of height and width (default: centre)')
     parser.add_argument('--out', default='work_dirs/visualize')
@@ -61,13 +80,21 @@ def main():
     size = psd.target_size(records['teacher']['stages'])
     fig, axes = plt.subplots(4, len(records['teacher']['stages']), figsize=(12, 9),
                              squeeze=False)
+    maps = {side: ([psd.attention(f, size)[0].view(*size) for f in records[side]['stages']],
+                   [r[0].view(*size) for r in psd.residuals(records[side]['stages'], size)])
+            for side in ('teacher', 'student')}
     for row, side in enumerate(('teacher', 'student')):
-        stages = records[side]['stages']
-        for col, feat in enumerate(stages):
-            axes[2 * row][col].imshow(psd.attention(feat, size)[0].view(*size).numpy())
+        attention, residuals = maps[side]
+        for col, value in enumerate(attention):  # one colour scale per column, both models
+            both = torch.stack([maps['teacher'][0][col], maps['student'][0][col]])
+            axes[2 * row][col].imshow(value.numpy(), vmin=float(both.min()),
+                                      vmax=float(both.max()))
             axes[2 * row][col].set_title(f'{side} attention, stage {col}', fontsize=8)
-        for col, residual in enumerate(psd.residuals(stages, size)):
-            axes[2 * row + 1][col].imshow(residual[0].view(*size).numpy(), cmap='coolwarm')
+        for col, value in enumerate(residuals):
+            bound = float(torch.stack([maps['teacher'][1][col],
+                                       maps['student'][1][col]]).abs().max())
+            axes[2 * row + 1][col].imshow(value.numpy(), cmap='coolwarm', vmin=-bound,
+                                          vmax=bound)
             axes[2 * row + 1][col].set_title(f'{side} residual {col}->{col + 1}', fontsize=8)
     for ax in axes.flat:
         ax.axis('off')
@@ -75,16 +102,27 @@ def main():
     fig.tight_layout()
     fig.savefig(osp.join(args.out, 'psd.png'), dpi=90)
 
-    fig, axes = plt.subplots(2, 2, figsize=(8, 7))
-    for col, side in enumerate(('teacher', 'student')):
+    matrices = {}
+    for side in ('teacher', 'student'):
         logits = records[side]['logits']
-        csd = CategorySimilarityLoss().similarity(
-            torch.nn.functional.avg_pool2d(logits, 2, ceil_mode=True), None)[0]
-        icsd = InterClassSimilarityLoss().similarity(logits, None)[0]
-        for row, (name, matrix) in enumerate((('CSD  Q Q^T', csd), ('ICSD  N(KL(P_i||P_j))',
-                                                                      icsd))):
-            image = axes[row][col].imshow(matrix.numpy(), cmap='viridis')
+        matrices[side] = (
+            ('CSD  Q Q^T', CategorySimilarityLoss().similarity(
+                torch.nn.functional.avg_pool2d(logits, 2, ceil_mode=True), None)[0]),
+            ('ICSD  N(KL(P_i||P_j))', InterClassSimilarityLoss().similarity(logits, None)[0]))
+    classes = class_names(models['teacher'], args.teacher_cfg, len(matrices['teacher'][0][1]))
+    fig, axes = plt.subplots(2, 2, figsize=(9, 8))
+    for row in range(2):
+        # teacher and student on one colour scale, so their difference is what one sees
+        values = torch.stack([matrices[side][row][1] for side in ('teacher', 'student')])
+        low, high = float(values.min()), float(values.max())
+        for col, side in enumerate(('teacher', 'student')):
+            name, matrix = matrices[side][row]
+            image = axes[row][col].imshow(matrix.numpy(), cmap='viridis', vmin=low, vmax=high)
             axes[row][col].set_title(f'{side}: {name}', fontsize=9)
+            axes[row][col].set_xticks(range(len(classes)))
+            axes[row][col].set_xticklabels(classes, rotation=60, fontsize=7)
+            axes[row][col].set_yticks(range(len(classes)))
+            axes[row][col].set_yticklabels(classes, fontsize=7)
             fig.colorbar(image, ax=axes[row][col], fraction=0.046)
     fig.suptitle('Class-similarity matrices (K x K)')
     fig.tight_layout()

@@ -1,23 +1,7 @@
-_base_ = [
-    '../_base_/distill/dsd_stages.py',
-    'mmseg::_base_/datasets/ade20k.py',
-    '../_base_/schedules/segformer_adamw_160k.py',
-    'mmseg::_base_/default_runtime.py'
-]
-custom_imports = dict(imports=['mmseg_distill'], allow_failed_imports=False)
-teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/segformer/segformer_mit-b2_512x512_160k_ade20k/segformer_mit-b2_512x512_160k_ade20k_20210726_112103-cbd414ac.pth'  # noqa: E501
+# no auxiliary head: PSD on the four MiT stage outputs (one tuple recorder), this project's
+# extension (CIRKD's own SegFormer form is the dsd_ leaf: [feature, logits]); CIRKD's 1000 / 10
+# from dsd_cirkd.py are uncalibrated for stage maps
+_base_ = ['../_base_/distill/dsd_stages.py', '../_base_/pairs/segformer-mit-b2_segformer-mit-b0_ade20k-512x512.py']
 model = dict(
-    architecture=dict(
-        cfg_path='mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
-        pretrained=False),
-    teacher=dict(
-        cfg_path='mmseg::segformer/segformer_mit-b2_8xb2-160k_ade20k-512x512.py',
-        pretrained=False),
-    teacher_ckpt=teacher_ckpt,
-    # no auxiliary head: PSD on the four MiT stage outputs (one tuple recorder)
-    # uncalibrated: CIRKD's 1000 (64x128 positions) rescaled by 1/P to the largest MiT stage
-    # (stride 4: 128x128 positions); PSD on stages is this project's extension.
-    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=1000.0 * 16384 / 8192))))
-# 8 GPUs x 2 images, as SegFormer's MMSeg config
-train_dataloader = dict(batch_size=2, num_workers=2)
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+    architecture=_base_.student_model, teacher=_base_.teacher_model,
+    teacher_ckpt=_base_.teacher_ckpt)

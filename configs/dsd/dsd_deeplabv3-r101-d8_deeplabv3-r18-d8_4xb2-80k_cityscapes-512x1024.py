@@ -1,17 +1,4 @@
-_base_ = [
-    '../_base_/distill/dsd_cirkd.py',
-    'mmseg::_base_/datasets/cityscapes.py',
-    'mmseg::_base_/schedules/schedule_80k.py',
-    'mmseg::_base_/default_runtime.py'
-]
-custom_imports = dict(imports=['mmseg_distill'], allow_failed_imports=False)
-teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3/deeplabv3_r101-d8_512x1024_80k_cityscapes/deeplabv3_r101-d8_512x1024_80k_cityscapes_20200606_113503-9e428899.pth'  # noqa: E501
+_base_ = ['../_base_/distill/dsd_cirkd.py', '../_base_/pairs/deeplabv3-r101-d8_deeplabv3-r18-d8_cityscapes-512x1024.py']
 model = dict(
-    architecture=dict(
-        cfg_path='mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',
-        pretrained=False),
-    teacher=dict(
-        cfg_path='mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py',
-        pretrained=False),
-    teacher_ckpt=teacher_ckpt)
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+    architecture=_base_.student_model, teacher=_base_.teacher_model,
+    teacher_ckpt=_base_.teacher_ckpt)

@@ -1,20 +1,7 @@
-_base_ = [
-    '../_base_/distill/dsd_cirkd.py',
-    'mmseg::_base_/datasets/pascal_voc12_aug.py',
-    'mmseg::_base_/schedules/schedule_40k.py',
-    'mmseg::_base_/default_runtime.py'
-]
-custom_imports = dict(imports=['mmseg_distill'], allow_failed_imports=False)
-teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x512_40k_voc12aug/deeplabv3plus_r101-d8_512x512_40k_voc12aug_20200613_205333-faf03387.pth'  # noqa: E501
+# CIRKD's weights as dsd_cirkd.py sets them: CIRKD keeps 1000 / 10 at every resolution (its
+# DeepLabV3 runs at 64x128 stride-8 positions, its SegFormer run at 256x256 stride-4 ones); here
+# the maps are resized to DeepLabV3+'s stride-4 output, 128x128 positions
+_base_ = ['../_base_/distill/dsd_cirkd.py', '../_base_/pairs/deeplabv3plus-r101-d8_deeplabv3plus-mobilenet-v2-d8_voc12aug-512x512.py']
 model = dict(
-    architecture=dict(
-        type='ModelFromConfig',
-        cfg_path='{{ fileDirname }}/../students/deeplabv3plus_mobilenet-v2-d8_4xb4-40k_voc12aug-512x512.py'),
-    teacher=dict(
-        cfg_path='mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
-        pretrained=False),
-    teacher_ckpt=teacher_ckpt,
-    # source: CIRKD's 1000 (train_dsd.sh, 64x128 positions) rescaled by 1/P: the maps are
-    # resized to the largest one, DeepLabV3+'s stride-4 output, 128x128 positions here.
-    distiller=dict(distill_losses=dict(loss_psd=dict(loss_weight=1000.0 * 16384 / 8192))))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+    architecture=_base_.student_model, teacher=_base_.teacher_model,
+    teacher_ckpt=_base_.teacher_ckpt)

@@ -1,24 +1,12 @@
-_base_ = [
-    '../_base_/distill/ka_stage1.py',
-    'mmseg::_base_/datasets/pascal_voc12_aug.py',
-    'mmseg::_base_/schedules/schedule_40k.py',
-    'mmseg::_base_/default_runtime.py'
-]
-custom_imports = dict(imports=['mmseg_distill'], allow_failed_imports=False)
-teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x512_40k_voc12aug/deeplabv3plus_r101-d8_512x512_40k_voc12aug_20200613_205333-faf03387.pth'  # noqa: E501
+_base_ = ['../_base_/distill/ka_stage1.py', '../_base_/pairs/deeplabv3plus-r101-d8_deeplabv3plus-mobilenet-v2-d8_voc12aug-512x512.py']
 model = dict(
-    architecture=dict(
-        type='ModelFromConfig',
-        cfg_path='{{ fileDirname }}/../students/deeplabv3plus_mobilenet-v2-d8_4xb4-40k_voc12aug-512x512.py'),
-    teacher=dict(
-        cfg_path='mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
-        pretrained=False),
-    teacher_ckpt=teacher_ckpt,
+    architecture=_base_.student_model, teacher=_base_.teacher_model,
+    teacher_ckpt=_base_.teacher_ckpt,
     distiller=dict(connectors=dict(teacher_autoencoder=dict(in_channels=512))))
-# stage 1 trains the auto-encoder for about one epoch at lr 0.1 (paper)
+# stage 1: the auto-encoder for about one epoch; source: torchdistill KTAAD stage1 config
+# (1 epoch, SGD lr 0.1, momentum 0.9, weight decay 1e-4)
 optim_wrapper = dict(_delete_=True, type='OptimWrapper',
                      optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=700, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=700, val_interval=700)
 default_hooks = dict(checkpoint=dict(interval=700))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,14 +1,4 @@
-_base_ = [
-    '../_base_/distill/pfs.py', '../_base_/datasets/synthetic_scenes.py',
-    '../_base_/schedules/tiny_cpu.py', 'mmseg::_base_/default_runtime.py'
-]
-# Tiny CPU pair. Pass the trained teacher with --cfg-options model.teacher_ckpt=<teacher .pth>
+_base_ = ['../_base_/distill/pfs.py', '../_base_/pairs/deeplabv3-r18-tiny_fcn-mbv2-tiny_synthetic-64x64.py']
 model = dict(
-    architecture=dict(
-        type='ModelFromConfig',
-        cfg_path='{{ fileDirname }}/../tiny/fcn_mbv2-tiny_1xb4-40_synthetic-64x64.py'),
-    teacher=dict(
-        type='ModelFromConfig',
-        cfg_path='{{ fileDirname }}/../tiny/deeplabv3_r18-tiny_1xb4-40_synthetic-64x64.py'),
-    teacher_ckpt=None)
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+    architecture=_base_.student_model, teacher=_base_.teacher_model,
+    teacher_ckpt=_base_.teacher_ckpt)

@@ -1,19 +1,4 @@
-_base_ = [
-    '../_base_/distill/pfs.py',
-    'mmseg::_base_/datasets/ade20k.py',
-    '../_base_/schedules/segformer_adamw_160k.py',
-    'mmseg::_base_/default_runtime.py'
-]
-custom_imports = dict(imports=['mmseg_distill'], allow_failed_imports=False)
-teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/segformer/segformer_mit-b2_512x512_160k_ade20k/segformer_mit-b2_512x512_160k_ade20k_20210726_112103-cbd414ac.pth'  # noqa: E501
+_base_ = ['../_base_/distill/pfs.py', '../_base_/pairs/segformer-mit-b2_segformer-mit-b0_ade20k-512x512.py']
 model = dict(
-    architecture=dict(
-        cfg_path='mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
-        pretrained=False),
-    teacher=dict(
-        cfg_path='mmseg::segformer/segformer_mit-b2_8xb2-160k_ade20k-512x512.py',
-        pretrained=False),
-    teacher_ckpt=teacher_ckpt)
-# 8 GPUs x 2 images, as SegFormer's MMSeg config
-train_dataloader = dict(batch_size=2, num_workers=2)
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+    architecture=_base_.student_model, teacher=_base_.teacher_model,
+    teacher_ckpt=_base_.teacher_ckpt)

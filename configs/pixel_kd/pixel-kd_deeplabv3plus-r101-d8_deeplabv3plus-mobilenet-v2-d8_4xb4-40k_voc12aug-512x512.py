@@ -1,17 +1,4 @@
-_base_ = [
-    '../_base_/distill/pixel_kd.py',
-    'mmseg::_base_/datasets/pascal_voc12_aug.py',
-    'mmseg::_base_/schedules/schedule_40k.py',
-    'mmseg::_base_/default_runtime.py'
-]
-custom_imports = dict(imports=['mmseg_distill'], allow_failed_imports=False)
-teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x512_40k_voc12aug/deeplabv3plus_r101-d8_512x512_40k_voc12aug_20200613_205333-faf03387.pth'  # noqa: E501
+_base_ = ['../_base_/distill/pixel_kd.py', '../_base_/pairs/deeplabv3plus-r101-d8_deeplabv3plus-mobilenet-v2-d8_voc12aug-512x512.py']
 model = dict(
-    architecture=dict(
-        type='ModelFromConfig',
-        cfg_path='{{ fileDirname }}/../students/deeplabv3plus_mobilenet-v2-d8_4xb4-40k_voc12aug-512x512.py'),
-    teacher=dict(
-        cfg_path='mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py',
-        pretrained=False),
-    teacher_ckpt=teacher_ckpt)
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+    architecture=_base_.student_model, teacher=_base_.teacher_model,
+    teacher_ckpt=_base_.teacher_ckpt)

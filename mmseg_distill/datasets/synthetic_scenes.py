@@ -24,7 +24,7 @@ CLASSES = ('sky', 'ground', 'building', 'tree', 'vehicle', 'wheel', 'sun')
 PALETTE = [[70, 130, 180], [128, 64, 128], [70, 70, 70], [107, 142, 35], [0, 0, 142],
            [255, 255, 0], [220, 20, 60]]
 SKY, GROUND, BUILDING, TREE, VEHICLE, WHEEL, SUN = range(len(CLASSES))
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 
 
 def _texture(rng, shape, scale):
@@ -58,8 +58,9 @@ def render_scene(size: int, seed: int, index: int, split: str):
     ground_color = rng.choice([[110, 90, 100], [90, 100, 80], [120, 110, 90]])
     _paint(image, label, ~sky, GROUND, ground_color, rng, texture_scale=2, texture_amp=30)
 
-    if rng.random() < 0.5:
-        cy, cx, r = h * rng.uniform(0.05, 0.25), w * rng.uniform(0.1, 0.9), h * rng.uniform(.04, .08)
+    if rng.random() < 0.7:
+        cy, cx = h * rng.uniform(0.08, 0.25), w * rng.uniform(0.1, 0.9)
+        r = h * rng.uniform(.09, .14)
         _paint(image, label, ((yy - cy)**2 + (xx - cx)**2 < r * r) & sky, SUN,
                [230, 220, 150], rng, texture_amp=10)
 
@@ -76,14 +77,15 @@ def render_scene(size: int, seed: int, index: int, split: str):
     objects = []
     for _ in range(rng.integers(1, 4)):
         objects.append(('tree', rng.uniform(horizon.min() + h * 0.1, h * 1.05)))
-    for _ in range(rng.integers(0, 3)):
+    for _ in range(rng.integers(1, 3)):
         objects.append(('vehicle', rng.uniform(horizon.max() + h * 0.08, h * 0.98)))
     objects.sort(key=lambda item: item[1])  # farther (higher) objects first: near ones occlude
     for kind, foot in objects:
         depth = (foot - horizon.mean()) / h + 0.3  # nearer objects are larger
         cx = rng.uniform(0, w)
         if kind == 'tree':
-            trunk_w, trunk_h, crown = w * 0.03 * depth * 2, h * 0.15 * depth * 2, h * 0.1 * depth * 2
+            trunk_w, trunk_h = w * 0.03 * depth * 2, h * 0.15 * depth * 2
+            crown = h * 0.1 * depth * 2
             trunk = (abs(xx - cx) < trunk_w / 2) & (yy < foot) & (yy > foot - trunk_h)
             _paint(image, label, trunk, TREE, [50, 40, 35], rng, texture_amp=10)
             cy = foot - trunk_h - crown * 0.6
@@ -91,13 +93,13 @@ def render_scene(size: int, seed: int, index: int, split: str):
             _paint(image, label, crown_mask, TREE, [60, 120 * rng.uniform(.8, 1.2), 50], rng,
                    texture_scale=2, texture_amp=35)
         else:
-            vw, vh = w * 0.22 * depth * 1.5, h * 0.08 * depth * 1.5
+            vw, vh = w * 0.33 * depth * 1.5, h * 0.13 * depth * 1.5
             body = (abs(xx - cx) < vw / 2) & (yy < foot - vh * 0.3) & (yy > foot - vh * 1.3)
             grey = rng.uniform(90, 160)  # overlaps building greys on purpose
             _paint(image, label, body, VEHICLE, [grey, grey, grey * rng.uniform(.9, 1.5)], rng,
                    texture_amp=10)
             for offset in (-0.3, 0.3):
-                r = vh * 0.35
+                r = vh * 0.5
                 wheel = (xx - (cx + offset * vw))**2 + (yy - (foot - r))**2 < r * r
                 _paint(image, label, wheel, WHEEL, [40, 38, 40], rng, texture_amp=8)
 
@@ -106,8 +108,11 @@ def render_scene(size: int, seed: int, index: int, split: str):
 
 
 def generate(root: str, num_train: int = 200, num_val: int = 50, size: int = 64,
-             seed: int = 0) -> str:
-    """Write the dataset under ``root`` (img_dir/{train,val}, ann_dir/{train,val}); cached.
+             seed: int = 0, num_test: int = 0) -> str:
+    """Write the dataset under ``root`` (img_dir/{train,val,test}, ann_dir/...); cached.
+
+    ``val`` is the split to tune on, ``test`` (written when ``num_test`` > 0) the one to report:
+    the demo chose its regime on ``val`` and reports ``test``.
 
     ``root/meta.json`` records the arguments: an existing dataset with the same arguments is
     reused, any other is rebuilt. Written to a temporary folder and renamed into place, so
@@ -117,6 +122,8 @@ def generate(root: str, num_train: int = 200, num_val: int = 50, size: int = 64,
 
     meta = dict(version=FORMAT_VERSION, num_train=num_train, num_val=num_val, size=size,
                 seed=seed, classes=list(CLASSES))
+    if num_test:
+        meta['num_test'] = num_test
     meta_path = osp.join(root, 'meta.json')
     if osp.exists(meta_path):
         with open(meta_path) as f:
@@ -125,7 +132,9 @@ def generate(root: str, num_train: int = 200, num_val: int = 50, size: int = 64,
     parent = osp.dirname(osp.abspath(root))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix='.synthetic-', dir=parent)
-    for split, count in (('train', num_train), ('val', num_val)):
+    for split, count in (('train', num_train), ('val', num_val), ('test', num_test)):
+        if not count:
+            continue
         os.makedirs(osp.join(tmp, 'img_dir', split))
         os.makedirs(osp.join(tmp, 'ann_dir', split))
         for index in range(count):

@@ -1,6 +1,6 @@
 from .algorithms import *  # noqa: F401,F403
 from .connectors import *  # noqa: F401,F403
 from .distillers import *  # noqa: F401,F403
-from .model_from_config import ModelFromConfig  # noqa: F401
 from .losses import *  # noqa: F401,F403
+from .model_from_config import ModelFromConfig  # noqa: F401
 from .task_modules import *  # noqa: F401,F403

@@ -1,53 +1,19 @@
 import os.path as osp
-import warnings
 from typing import Optional
 
 from mmengine.config import Config, ConfigDict
-from mmengine.registry import DefaultScope
 from mmengine.registry import MODELS as ROOT_MODELS
+from mmengine.registry import DefaultScope
 from mmengine.utils import import_modules_from_strings
-
 from mmrazor.registry import MODELS
 
-HEAD_KEYS = ('decode_head', 'auxiliary_head')
-
-
-def _heads(model_cfg):
-    for key in HEAD_KEYS:
-        heads = model_cfg.get(key)
-        for head in (heads if isinstance(heads, (list, tuple)) else [heads]):
-            if head:
-                yield head
-
-
-def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:
-    """Every decode and auxiliary head predicts ``num_classes`` (binary heads keep 1 channel)."""
-    for head in _heads(model_cfg):
-        if head.get('type') == 'IterativeDecodeHead':  # K-Net: its sub-heads hold the classes
-            nested = head.get('kernel_update_head') or []
-            for sub in [head.get('kernel_generate_head')] + list(nested):
-                if isinstance(sub, dict) and 'num_classes' in sub:
-                    sub['num_classes'] = num_classes
-            continue
-        head['num_classes'] = num_classes
-        if head.get('out_channels', num_classes) != 1:
-            head.pop('out_channels', None)
-        losses = head.get('loss_decode')
-        for loss in (losses if isinstance(losses, (list, tuple)) else [losses]):
-            weights = loss.get('class_weight') if isinstance(loss, dict) else None
-            if isinstance(weights, (list, tuple)) and len(weights) != num_classes:
-                # per-class weights of the config's own dataset (DDRNet, PIDNet: Cityscapes)
-                # do not describe the new classes
-                warnings.warn(f"ModelFromConfig(num_classes={num_classes}): dropped the "
-                              f"{len(weights)} class weights of {loss.get('type')}; set "
-                              'class_weight for your classes if you want them')
-                loss.pop('class_weight')
+from .head_families import head_configs, needs_mmdet, set_num_classes
 
 
 def drop_pretrained(model_cfg: ConfigDict) -> None:
     """No backbone weights from a URL or file: random initialisation, nothing downloaded."""
     model_cfg['pretrained'] = None
-    for part in [model_cfg.get('backbone')] + list(_heads(model_cfg)):
+    for part in [model_cfg.get('backbone')] + list(head_configs(model_cfg)):
         if isinstance(part, dict):
             part.pop('pretrained', None)
             init = part.get('init_cfg')
@@ -69,12 +35,11 @@ def load_model_cfg(cfg_path: str, num_classes: Optional[int] = None,
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
     model_cfg = cfg.model
-    needs_mmdet = [h.get('type') for h in _heads(model_cfg)
-                   if h.get('type') in ('MaskFormerHead', 'Mask2FormerHead')]
-    if needs_mmdet:
+    mmdet_head = needs_mmdet(model_cfg)
+    if mmdet_head:
         import importlib.util
         if importlib.util.find_spec('mmdet') is None:
-            raise ImportError(f'{cfg_path}: {needs_mmdet[0]} (mask classification) is built on '
+            raise ImportError(f'{cfg_path}: {mmdet_head} (mask classification) is built on '
                               'MMDetection, which is not installed: pip install "mmdet>=3.0"')
     if 'data_preprocessor' in cfg and 'data_preprocessor' not in model_cfg:
         model_cfg.data_preprocessor = cfg.data_preprocessor

@@ -1,14 +1,46 @@
-# AICSD as the official code (AmirMansurian/AICSD, distiller.py `lo_loss`) computes ICSD:
-# softmax over the height axis only, KLDivLoss('batchmean') fed probabilities, one symmetric
-# K x K matrix per batch, rows L2-normalised, mean squared difference / b. Pixel KD and ALW as
-# aicsd_paper.py.
-_base_ = './aicsd_paper.py'
+# What the official AICSD README command trains (AmirMansurian/AICSD, README:
+# `python train_kd.py --backbone resnet18 --dataset pascal --pa_lambda 9500 --pi_lambda 10 --ALW`;
+# `--ALW` is not an argument of train_kd.py, which stops with an argparse error; without it):
+# CE + 9500 * pair-wise similarity (SKD, Liu et al. CVPR 2019) on the ASPP output before its ReLU
+# + 10 * pixel KD with KLDivLoss's 'mean' reduction. No ICSD (--lo_lambda is never set) and no
+# ALW (commented out in train_kd.py). The paper's method is aicsd_paper.py.
+# Recorders: `aspp` reads the BN output of the ASPP's projection, before the ReLU, as the
+# official ASPP.extract_feature returns it (feats[4]). In MMSeg's ASPPHead and
+# DepthwiseSeparableASPPHead (DeepLabV3, DeepLabV3+) that is `decode_head.bottleneck.bn`;
+# other heads: set the source in the leaf (tools/inspect_pair.py lists modules).
+# The official run also differs in ways the fragment does not copy (see configs/aicsd/README.md):
+# CE divided by the batch size, teacher in train mode, student frozen for epoch 0, 10x lr on the
+# head, batch 6, lr 0.007, 50 epochs, no auxiliary head, pixel KD on logits upsampled to the input.
 model = dict(
+    _scope_='mmrazor',
+    type='SegmentationDistill',
     distiller=dict(
+        type='SegmentationDistiller',
+        student_recorders=dict(
+            aspp=dict(type='ModuleOutputs', source='decode_head.bottleneck.bn'),
+            logits=dict(type='SegLogits')),
+        teacher_recorders=dict(
+            aspp=dict(type='ModuleOutputs', source='decode_head.bottleneck.bn'),
+            logits=dict(type='SegLogits')),
         distill_losses=dict(
-            # calibration: the rule of aicsd_paper.py (weighted ICSD = weighted pixel KD at the
-            # student's initialisation), same measurement (docs/calibration/
-            # aicsd-official_tiny.json): ICSD 0.0008638, KD 10 * 0.2465 -> 2854 -> 2900. The
-            # official code's README never sets lo_lambda. uncalibrated at other class counts,
-            # resolutions and batch sizes (this form divides by b): rerun the tool on your pair.
-            loss_icsd=dict(formulation='official', loss_weight=2900.0))))
+            # source: official README command --pa_lambda 9500 on sim_dis_compute of the
+            # max-pooled ASPP feature (distiller.py, self.scale = 0.5), reproduced exactly by
+            # PairwiseSimilarityLoss(pool_scale=0.5)
+            loss_pa=dict(type='PairwiseSimilarityLoss', pool_scale=0.5, loss_weight=9500.0),
+            # source: official README command --pi_lambda 10 on KLDivLoss() with reduction
+            # 'mean' over (b, K, H, W) = class_reduction='mean'; tau 1 as distiller.py
+            loss_kd=dict(type='PixelwiseKDLoss', tau=1.0, class_reduction='mean',
+                         loss_weight=10.0)),
+        loss_forward_mappings=dict(
+            loss_pa=dict(
+                feat_S=dict(recorder='aspp', from_student=True),
+                feat_T=dict(recorder='aspp', from_student=False)),
+            loss_kd=dict(
+                preds_S=dict(recorder='logits', from_student=True),
+                preds_T=dict(recorder='logits', from_student=False)))))
+# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
+# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
+model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
+                         find_unused_parameters=True)
+# torch RNG state in checkpoints: --resume continues exactly
+custom_hooks = [dict(type='mmrazor.RNGStateHook')]

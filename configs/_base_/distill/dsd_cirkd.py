@@ -3,7 +3,10 @@
 # PSD: residual attention maps over EVERY pair l < m of three stride-8 maps, in CIRKD's order
 # [auxiliary-head logits, the decode head's last feature (input of the classifier), logits];
 # CSD: 2x2 average pooling (ceil mode), softmax over positions at tau 4, NO row normalisation.
-# Models without an auxiliary head: use dsd_stages.py (backbone/neck stage outputs) instead.
+# CIRKD keeps these weights at every resolution (its SegFormer run at 1024x1024 crops too).
+# Other model families in CIRKD's own forms: dsd_cirkd_head.py (no auxiliary heads: SegFormer's
+# [feature, logits]) and dsd_cirkd_student_no_aux.py (student without one: [logits, feature,
+# logits]); dsd_stages.py is this project's extension to backbone/neck stage maps.
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -18,8 +21,9 @@ model = dict(
             head_feat=dict(type='SegHeadFeature'),
             logits=dict(type='SegLogits')),
         distill_losses=dict(
-            # source: CIRKD scripts/train_kd/train_dsd.sh, --lambda-psd 1000. (Cityscapes,
-            # 512x1024 crops, stride-8 maps of 64x128 positions); pairs 'all' as losses/dsd.py
+            # source: CIRKD scripts/train_kd/train_dsd.sh, --lambda-psd 1000. (the same for its
+            # DeepLabV3 runs at 512x1024 and its SegFormer run at 1024x1024); pairs 'all' as
+            # losses/dsd.py
             loss_psd=dict(type='PixelSimilarityLoss', pairs='all', loss_weight=1000.0),
             # source: CIRKD train_dsd.sh --lambda-csd 10.; tau 4 and the 2x2 ceil-mode pooling
             # from CIRKD losses/dsd.py CriterionCSD, which does not normalise rows
@@ -40,6 +44,9 @@ model = dict(
             loss_csd=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
-find_unused_parameters = True
+# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
+# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
+model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
+                         find_unused_parameters=True)
 # torch RNG state in checkpoints: --resume continues exactly
 custom_hooks = [dict(type='mmrazor.RNGStateHook')]

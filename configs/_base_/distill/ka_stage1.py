@@ -14,14 +14,20 @@ model = dict(
             teacher_autoencoder=dict(type='KAAutoEncoderConnector', in_channels=None,
                                      mode='train')),
         distill_losses=dict(
-            # source: He et al. (CVPR 2019) as recorded in shared/methods.md (paper note, full
-            # text not checked here): L_AE = reconstruction + 1e-7 * |code|_1, unit weight
-            loss_ae=dict(type='AutoEncoderReconstructionLoss', alpha=1e-7, loss_weight=1.0)),
+            # source: torchdistill KTAAD stage1 config (configs/sample/coco2017/multi_stage/
+            # ktaad/...yaml): MSELoss('mean') weight 1.0 + RegularizationLoss(p=1) on the code,
+            # the L1 norm of the whole batch (code_reduction='batch_sum'), weight 1e-7; the
+            # paper note in shared/methods.md gives the same alpha
+            loss_ae=dict(type='AutoEncoderReconstructionLoss', alpha=1e-7,
+                         code_reduction='batch_sum', loss_weight=1.0)),
         loss_forward_mappings=dict(
             loss_ae=dict(
                 ae_outputs=dict(recorder='head_feat', from_student=False,
                                 connector='teacher_autoencoder'),
                 target=dict(recorder='head_feat', from_student=False)))))
-find_unused_parameters = True
+# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
+# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
+model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
+                         find_unused_parameters=True)
 # torch RNG state in checkpoints: --resume continues exactly
 custom_hooks = [dict(type='mmrazor.RNGStateHook')]

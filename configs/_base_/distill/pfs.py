@@ -26,6 +26,9 @@ model = dict(
             loss_wsi=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
-find_unused_parameters = True
+# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
+# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
+model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
+                         find_unused_parameters=True)
 # torch RNG state in checkpoints: --resume continues exactly
 custom_hooks = [dict(type='mmrazor.RNGStateHook')]

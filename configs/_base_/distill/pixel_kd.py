@@ -9,13 +9,19 @@ model = dict(
         teacher_recorders=dict(
             logits=dict(type='SegLogits')),
         distill_losses=dict(
-            # source: tau 1 is CIRKD's default --kd-temperature (train_kd.py);
-            # uncalibrated: the unit weight is the project's choice (no script sets one)
-            loss_kd=dict(type='PixelwiseKDLoss', tau=1.0, loss_weight=1.0)),
+            # source: CIRKD's scripts/train_kd/train_{at,cwd,fitnet,ifvd,skd}.sh set
+            # --lambda-kd 1.0 on CriterionKD (losses/kd.py: KL summed over classes, mean over
+            # pixels, times T^2 = class_reduction='sum'), the logit term beside each of those
+            # methods; tau 1 is train_kd.py's default --kd-temperature
+            loss_kd=dict(type='PixelwiseKDLoss', tau=1.0, class_reduction='sum',
+                         loss_weight=1.0)),
         loss_forward_mappings=dict(
             loss_kd=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
-find_unused_parameters = True
+# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
+# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
+model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
+                         find_unused_parameters=True)
 # torch RNG state in checkpoints: --resume continues exactly
 custom_hooks = [dict(type='mmrazor.RNGStateHook')]

@@ -1,5 +1,7 @@
 from .export_student_hook import ExportStudentHook
 from .loss_weight_scheduler_hook import AdaptiveLossWeightHook, alw_factors
 from .rng_state_hook import RNGStateHook
+from .term_share_hook import TermShareHook
 
-__all__ = ['AdaptiveLossWeightHook', 'ExportStudentHook', 'RNGStateHook', 'alw_factors']
+__all__ = ['AdaptiveLossWeightHook', 'ExportStudentHook', 'RNGStateHook', 'TermShareHook',
+           'alw_factors']

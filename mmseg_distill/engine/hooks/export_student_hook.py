@@ -2,8 +2,8 @@ import os.path as osp
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-
 from mmrazor.registry import HOOKS
+
 from ...utils import export_student
 
 
@@ -12,8 +12,19 @@ class ExportStudentHook(Hook):
     """After training, write the student-only model-zoo checkpoint of the last checkpoint.
 
     The file, ``<work_dir>/<out_dir>/<config name>_<date>-<sha256[:8]>.pth``, holds
-    ``{'meta', 'state_dict'}`` with the ``architecture.`` prefix removed, so plain MMSeg
-    (``init_model``, ``tools/test.py``) loads it with the student's own config. Rank 0 only.
+    ``{'meta', 'state_dict'}`` with the ``architecture.`` prefix removed, and
+    ``<config name>.py`` beside it is the student's config with the class count the
+    distillation used, so plain MMSeg (``init_model``, ``mim test mmseg``) loads and tests it.
+    Rank 0 only.
+
+    Add it to ``default_hooks`` (merged by key, so the fragments' ``custom_hooks`` stay)::
+
+        default_hooks = dict(export_student=dict(type='mmrazor.ExportStudentHook'))
+
+    or on the command line: ``--cfg-options default_hooks.export_student.type=
+    mmrazor.ExportStudentHook``. A leaf that lists ``custom_hooks`` itself replaces the
+    fragment's list (MMEngine replaces lists): extend it instead,
+    ``custom_hooks = _base_.custom_hooks + [...]``.
     """
 
     priority = 'VERY_LOW'  # after the CheckpointHook has written the last checkpoint
@@ -31,5 +42,6 @@ class ExportStudentHook(Hook):
         with open(last) as f:
             checkpoint = f.read().strip()
         name = osp.splitext(osp.basename(runner.cfg.filename or 'student'))[0]
-        path = export_student(checkpoint, osp.join(runner.work_dir, self.out_dir), name)
-        runner.logger.info(f'ExportStudentHook: student checkpoint written to {path}')
+        path, config = export_student(checkpoint, osp.join(runner.work_dir, self.out_dir), name)
+        runner.logger.info(f'ExportStudentHook: student checkpoint written to {path}'
+                           + (f', its config to {config}' if config else ''))

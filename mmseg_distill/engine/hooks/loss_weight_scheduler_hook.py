@@ -3,9 +3,8 @@ from typing import Dict, Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from torch import nn
-
 from mmrazor.registry import HOOKS
+from torch import nn
 
 
 def _weighted_modules(root: nn.Module, path: str):
@@ -71,7 +70,7 @@ class AdaptiveLossWeightHook(Hook):
     ``student_ce`` adds the student's supervised losses to ``rising`` without naming them:
     ``'all'`` every ``loss_decode`` of the decode head(s) and of every auxiliary head,
     ``'decode_head'`` the decode head(s) only (auxiliary CE keeps its fixed weight), ``'none'``
-    (default, for backward compatibility) only what ``rising`` names. The official model
+    (default) only what ``rising`` names. The official model
     (DeepLabV3+) has no auxiliary head, so its L_CE is the whole supervised loss; the AICSD
     recipes therefore use ``'all'`` (the project's reading), and ``'decode_head'`` keeps deep
     supervision at full strength from the first iteration for those who prefer it.

@@ -1,6 +1,5 @@
 import torch
 from mmengine.hooks import Hook
-
 from mmrazor.registry import HOOKS
 
 

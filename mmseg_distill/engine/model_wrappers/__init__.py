@@ -1,6 +1,5 @@
 import torch
 from mmengine.model import MMDistributedDataParallel
-
 from mmrazor.registry import MODEL_WRAPPERS
 
 
@@ -9,8 +8,8 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
     """MMEngine's DDP wrapper that also works for a model on CPU.
 
     MMEngine always passes ``device_ids=[LOCAL_RANK]``, which DistributedDataParallel rejects
-    for CPU modules; without CUDA they are dropped. Use it with
-    ``model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', find_unused_parameters=True)``.
+    for CPU modules; without CUDA they are dropped. Where CUDA is available it is exactly
+    ``MMDistributedDataParallel``. Every method fragment sets it as ``model_wrapper_cfg``.
     """
 
     def __init__(self, module, device_ids=None, **kwargs):

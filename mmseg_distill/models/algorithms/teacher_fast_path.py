@@ -9,21 +9,15 @@ losses and the auxiliary heads, so module records are the same values.
 from typing import Optional
 
 import torch
+from mmrazor.models.task_modules.recorder import ModuleInputsRecorder, ModuleOutputsRecorder
 from torch import nn
 
-from mmrazor.models.task_modules.recorder import (ModuleInputsRecorder,
-                                                  ModuleOutputsRecorder)
+from ..head_families import heads_of, trains_with_forward
 from ..task_modules.recorders import GroundTruthSegRecorder
-from ..task_modules.seg_head_recorders import _SegHeadRecorder
+from ..task_modules.seg_head_recorders import SegHeadRecorder
 
 _SAFE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder, GroundTruthSegRecorder,
-                   _SegHeadRecorder)
-
-
-def _heads(module: Optional[nn.Module]):
-    if module is None:
-        return []
-    return list(module) if isinstance(module, nn.ModuleList) else [module]
+                   SegHeadRecorder)
 
 
 def reads_auxiliary_head(recorders) -> bool:
@@ -33,19 +27,17 @@ def reads_auxiliary_head(recorders) -> bool:
 
 def fast_path_blocker(teacher: nn.Module, recorders, trainable: bool) -> Optional[str]:
     """Why the fast path would record other values than ``mode='loss'``; None if it would not."""
-    from mmseg.models.decode_heads.cascade_decode_head import BaseCascadeDecodeHead
-    from mmseg.models.decode_heads.decode_head import BaseDecodeHead
     from mmseg.models.segmentors import CascadeEncoderDecoder, EncoderDecoder
     if trainable:
         return 'the teacher is trainable (its loss is used)'
     if not isinstance(teacher, EncoderDecoder) or \
             type(teacher)._forward not in (EncoderDecoder._forward, CascadeEncoderDecoder._forward):
         return f'{type(teacher).__name__} is not an EncoderDecoder with the standard forward'
-    heads = _heads(teacher.decode_head)
+    heads = heads_of(teacher.decode_head)
     if reads_auxiliary_head(recorders):
-        heads += _heads(getattr(teacher, 'auxiliary_head', None))
+        heads += heads_of(getattr(teacher, 'auxiliary_head', None))
     for head in heads:
-        if type(head).loss not in (BaseDecodeHead.loss, BaseCascadeDecodeHead.loss):
+        if not trains_with_forward(head):
             return (f'{type(head).__name__} computes its training output in its own loss() '
                     '(e.g. sampled points), which mode=tensor would not reproduce')
     others = [f'{name} ({type(r).__name__})' for name, r in recorders.recorders.items()
@@ -57,7 +49,7 @@ def fast_path_blocker(teacher: nn.Module, recorders, trainable: bool) -> Optiona
 
 def run_teacher_fast(teacher: nn.Module, inputs: torch.Tensor, data_samples, recorders) -> None:
     """``mode='tensor'``, plus the auxiliary head(s) on the same features when recorded."""
-    auxiliary = _heads(getattr(teacher, 'auxiliary_head', None)) \
+    auxiliary = heads_of(getattr(teacher, 'auxiliary_head', None)) \
         if reads_auxiliary_head(recorders) else []
     if not auxiliary:
         teacher(inputs, data_samples, mode='tensor')

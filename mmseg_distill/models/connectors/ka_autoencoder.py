@@ -3,9 +3,9 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
-
 from mmrazor.models.architectures.connectors.base_connector import BaseConnector
 from mmrazor.registry import MODELS
+
 from ...utils import load_state_dict_under, state_dict_mismatch
 
 MODES = ('train', 'encode')
@@ -37,9 +37,7 @@ class KAAutoEncoderConnector(BaseConnector):
     ``checkpoint_prefix``, strictly: a missing or unexpected key is an error, because a randomly
     initialised encoder would silently distil noise). Frozen and applied to the teacher's
     feature only, it is the teacher's side of a step: ``SegmentationDistill``'s
-    ``teacher_precision`` and ``teacher_channels_last`` apply to it as to the teacher (in float32
-    its three convolutions at the teacher's width cost about four fifths of what the two student
-    adapters and both losses cost together: ``tools/benchmark.py``).
+    ``teacher_precision`` and ``teacher_channels_last`` apply to it as to the teacher.
     """
 
     def __init__(self, in_channels: int, hidden_channels: Optional[int] = None,

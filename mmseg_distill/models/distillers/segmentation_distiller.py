@@ -3,14 +3,13 @@ from inspect import Parameter, signature
 from typing import Any, Dict, List, Optional
 
 import torch
+from mmrazor.models.distillers import ConfigurableDistiller
+from mmrazor.models.task_modules.recorder import ModuleInputsRecorder, ModuleOutputsRecorder
+from mmrazor.registry import MODELS
 from torch import nn
 
-from mmrazor.models.distillers import ConfigurableDistiller
-from mmrazor.models.task_modules.recorder import (ModuleInputsRecorder,
-                                                  ModuleOutputsRecorder)
-from mmrazor.registry import MODELS
-from ..task_modules.seg_head_recorders import _SegHeadRecorder
-from ..utils import teacher_autocast, to_float32
+from ..task_modules.seg_head_recorders import SegHeadRecorder
+from ..utils import check_loss_weight, to_float32
 
 _MODULE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder)
 
@@ -36,17 +35,6 @@ def _versions(value: Any):
     if isinstance(value, (list, tuple)):
         return tuple(_versions(v) for v in value)
     return None
-
-
-def _device_type(value: Any) -> str:
-    if isinstance(value, torch.Tensor):
-        return value.device.type
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            found = _device_type(item)
-            if found:
-                return found
-    return ''
 
 
 def _shapes(value: Any):
@@ -76,8 +64,8 @@ class SegmentationDistiller(ConfigurableDistiller):
     - at the first iteration: a recorder that recorded nothing, and a connector that does not
       fit the recorded shape, are errors that name the recorder, its source and the shapes;
     - connectors that only transform teacher records and have nothing to train
-      (``frozen_teacher_connectors``, e.g. KA's stage-1 encoder) run in the teacher's
-      precision (``teacher_precision``, set by ``SegmentationDistill``).
+      (``frozen_teacher_connectors``, e.g. KA's stage-1 encoder) run on the teacher's side of
+      the step (``teacher_side``, given by ``SegmentationDistill``: its precision).
     """
 
     def __init__(self, loss_forward_mappings: Optional[Dict[str, Dict]] = None, **kwargs):
@@ -87,8 +75,8 @@ class SegmentationDistiller(ConfigurableDistiller):
             self._check_mappings(loss_forward_mappings)
         self.loss_forward_mappings = loss_forward_mappings or dict()
         self._record_versions: Dict[str, List] = {}
-        self.teacher_precision = 'fp32'
         self.frozen_teacher_connectors = self._frozen_teacher_connectors()
+        self.teacher_side = None  # SegmentationDistill's TeacherSide, when it runs one
 
     def _frozen_teacher_connectors(self) -> List[str]:
         sides: Dict[str, set] = {}
@@ -102,11 +90,14 @@ class SegmentationDistiller(ConfigurableDistiller):
 
     # -- build-time checks -------------------------------------------------------------
     def _check_loss_names(self) -> None:
-        for name in self.distill_losses:
+        for name, loss in self.distill_losses.items():
             if 'loss' not in name:
                 raise ValueError(
                     f"distill loss '{name}' has no 'loss' in its name, so MMEngine would log it "
                     f"but not backpropagate it. Rename it, e.g. 'loss_{name}'.")
+            if hasattr(loss, 'loss_weight'):
+                check_loss_weight(f"distill loss '{name}' ({type(loss).__name__})",
+                                  loss.loss_weight)
 
     def _check_mappings(self, mappings: Dict[str, Dict]) -> None:
         for loss_name, forward_mapping in mappings.items():
@@ -145,10 +136,13 @@ class SegmentationDistiller(ConfigurableDistiller):
                            f'{sorted(self.connectors)}')
 
     def _prepare(self, manager, model: nn.Module, side: str) -> None:
-        disable_inplace(model)
+        if side == 'student':
+            # a record must be what the module returned; the teacher's side is the algorithm's
+            # (MMRazor's teacher_module_inplace switch)
+            disable_inplace(model)
         modules = dict(model.named_modules())
         for name, recorder in manager.recorders.items():
-            if isinstance(recorder, _MODULE_RECORDERS + (_SegHeadRecorder, )) and \
+            if isinstance(recorder, _MODULE_RECORDERS + (SegHeadRecorder, )) and \
                     recorder.source not in modules:
                 close = difflib.get_close_matches(recorder.source, list(modules), n=5,
                                                   cutoff=0.4)
@@ -211,16 +205,15 @@ class SegmentationDistiller(ConfigurableDistiller):
             data = to_float32(data)
         if connector:
             try:
-                if connector in self.frozen_teacher_connectors:
-                    with teacher_autocast(_device_type(data), self.teacher_precision):
-                        data = to_float32(self.connectors[connector](data))
+                if connector in self.frozen_teacher_connectors and self.teacher_side:
+                    data = self.teacher_side.apply(self.connectors[connector], data)
                 else:
                     data = self.connectors[connector](data)
             except (RuntimeError, ValueError) as error:
-                raise type(error)(
-                    f"connector '{connector}' could not take the {side} record '{recorder}' of "
-                    f'shape {_shapes(data)}: {error}. Match the connector in_channel to the '
-                    'recorded channels.') from error
+                raise _with_context(
+                    error, f"connector '{connector}' could not take the {side} record "
+                    f"'{recorder}' of shape {_shapes(data)}: {error}. Match the connector "
+                    'in_channel to the recorded channels.') from error
         if connector_idx is not None:
             data = data[connector_idx]
         return data
@@ -244,5 +237,40 @@ class SegmentationDistiller(ConfigurableDistiller):
                     kwargs[arg] = [fetch(r) for r in records]
                 else:
                     kwargs[arg] = fetch(records)
-            losses[loss_name] = self.distill_losses[loss_name](**kwargs)
+            loss = self.distill_losses[loss_name]
+            try:
+                losses[loss_name] = loss(**kwargs)
+            except (RuntimeError, ValueError, TypeError, IndexError) as error:
+                raise _with_context(
+                    error, f"distill loss '{loss_name}' ({type(loss).__name__}) could not take "
+                    f'its inputs: {_describe_inputs(forward_mapping, kwargs)}. {error}') \
+                    from error
         return losses
+
+
+def _with_context(error: Exception, message: str) -> Exception:
+    """The same kind of error with ``message`` (a RuntimeError where that kind cannot be made
+    from a message alone)."""
+    try:
+        return type(error)(message)
+    except Exception:  # exception types with other constructor arguments
+        return RuntimeError(message)
+
+
+def _describe_record(record: Dict) -> str:
+    side = 'student' if record['from_student'] else 'teacher'
+    text = f"{side} recorder '{record['recorder']}'"
+    if record.get('data_idx') is not None:
+        text += f"[{record['data_idx']}]"
+    if record.get('connector'):
+        text += f" through connector '{record['connector']}'"
+    return text
+
+
+def _describe_inputs(forward_mapping: Dict, kwargs: Dict) -> str:
+    parts = []
+    for arg, records in forward_mapping.items():
+        records_ = records if isinstance(records, (list, tuple)) else [records]
+        sources = ', '.join(_describe_record(r) for r in records_)
+        parts.append(f'{arg} = {sources} of shape {_shapes(kwargs[arg])}')
+    return '; '.join(parts)

@@ -3,8 +3,8 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from mmrazor.registry import MODELS
+
 from ..utils import (align_spatial, check_same_classes, float32_compute, image_weights,
                      l2_normalize, masked_spatial_log_softmax, valid_mask_from_gt,
                      weighted_image_mean)

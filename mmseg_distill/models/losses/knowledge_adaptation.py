@@ -1,58 +1,79 @@
 import torch
 import torch.nn as nn
-
 from mmrazor.registry import MODELS
-from ..utils import align_spatial, float32_compute, l2_normalize
-from .pixel_feature_similarity import check_feature_maps
 
-NORMALIZATIONS = ('position', 'map')
+from ..utils import align_spatial, check_choice, check_feature_maps, float32_compute, l2_normalize
+
+FORMULATIONS = ('torchdistill', 'paper')
 
 
 @MODELS.register_module()
 class KnowledgeAdaptationLoss(nn.Module):
-    """KA's knowledge translation loss between the adapted student and encoded teacher.
+    """KA's knowledge translation loss between the adapted student and the encoded teacher.
 
     He et al., "Knowledge Adaptation for Efficient Semantic Segmentation", CVPR 2019
-    (arXiv:1903.04688):
+    (arXiv:1903.04688). a_S = C_f(Phi_S) is the adapted student feature, a_T = E(Phi_T) the
+    teacher feature encoded by the frozen stage-1 encoder. Two formulations, each with the
+    weights set for it in the KA fragments (a weight of one form does not carry to the other:
+    at C=256, P=8192 the paper form is ~2e4 times the torchdistill form):
+
+    ``formulation='torchdistill'`` (default; the only public implementation, torchdistill's
+    ``KTALoss(p=1, q=2, reduction='mean')``, weight 50 in its KTAAD config): each image's whole
+    flattened map is divided by its L2 norm, and for p = 1 the loss is the mean over all
+    N*C*H*W elements of the absolute difference:
 
     .. math::
-        L = \\frac{1}{N P}\\sum_n \\sum_i \\Big\\| \\frac{E(\\Phi_T)_i}{\\|E(\\Phi_T)_i\\|_2}
-            - \\frac{C_f(\\Phi_S)_i}{\\|C_f(\\Phi_S)_i\\|_2} \\Big\\|_p,\\quad p = 1
+        \\hat a = \\frac{\\mathrm{vec}(a)}{\\|\\mathrm{vec}(a)\\|_q},\\quad
+        L = \\frac{1}{N C H W} \\sum_n \\| \\hat a^S_n - \\hat a^T_n \\|_1
 
-    ``normalize='position'`` (default) normalises each position's channel vector, as the
-    paper's formula does; ``'map'`` normalises the whole flattened map of each image, as the
-    torchdistill re-implementation does. The recipe weight is set in the config.
+    (for p != 1, torchdistill's ``mean_n ||a^S_n - a^T_n||_p``).
+
+    ``formulation='paper'``: per-position form of a paper note (shared/methods.md; the paper's
+    full text was not checked): each position's channel vector is L2-normalised and the p-norm
+    of the difference is averaged over positions:
+
+    .. math::
+        L = \\frac{1}{N P}\\sum_n \\sum_i \\Big\\| \\frac{a^T_{n,i}}{\\|a^T_{n,i}\\|_2}
+            - \\frac{a^S_{n,i}}{\\|a^S_{n,i}\\|_2} \\Big\\|_p,\\quad p = 1
 
     The adapter C_f must map the student to the encoder's channel count (an error names both
-    shapes otherwise). Project choices: student resized to the teacher's size; teacher detached.
+    shapes otherwise). Project choices: student resized to the teacher's size; teacher
+    detached; an all-zero map (or position) normalises to zero instead of torchdistill's NaN.
     """
 
-    def __init__(self, p: float = 1.0, normalize: str = 'position', loss_weight: float = 1.0,
-                 align_to: str = 'teacher'):
+    def __init__(self, formulation: str = 'torchdistill', p: float = 1.0, q: float = 2.0,
+                 loss_weight: float = 1.0, align_to: str = 'teacher'):
         super().__init__()
-        if normalize not in NORMALIZATIONS:
-            raise ValueError(f'normalize must be one of {NORMALIZATIONS}, got {normalize!r}')
+        self.formulation = check_choice('formulation', formulation, FORMULATIONS)
+        if formulation == 'paper' and q != 2.0:
+            raise ValueError("KnowledgeAdaptationLoss(formulation='paper') normalises each "
+                             'position with the L2 norm; q is an option of the torchdistill '
+                             'form only')
         self.p = p
-        self.normalize = normalize
+        self.q = q
         self.loss_weight = loss_weight
         self.align_to = align_to
 
-    def _normalize(self, feat: torch.Tensor) -> torch.Tensor:
-        if self.normalize == 'position':
-            return l2_normalize(feat, dim=1)
-        return l2_normalize(feat.flatten(1), dim=1).view_as(feat)
-
-    @float32_compute
-    def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
+    def _check(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> None:
         check_feature_maps(feat_S, feat_T, type(self).__name__)
         if feat_S.shape[1] != feat_T.shape[1]:
             raise ValueError(
-                f'KnowledgeAdaptationLoss compares channel vectors: the adapted student has '
-                f'{feat_S.shape[1]} channels {tuple(feat_S.shape)}, the encoded teacher '
-                f'{feat_T.shape[1]} {tuple(feat_T.shape)}. Set the student adapter connector '
-                f'out_channel={feat_T.shape[1]} (the auto-encoder code channels).')
+                f'KnowledgeAdaptationLoss compares channel vectors: the student record has '
+                f'{feat_S.shape[1]} channels {tuple(feat_S.shape)}, the teacher record '
+                f'{feat_T.shape[1]} {tuple(feat_T.shape)}. Map the student through an adapter '
+                f'connector with out_channel={feat_T.shape[1]} (the auto-encoder code channels).')
+
+    @float32_compute
+    def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
+        self._check(feat_S, feat_T)
         feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), self.align_to)
-        diff = self._normalize(feat_S) - self._normalize(feat_T)
-        per_position = diff.abs().pow(self.p).sum(1).pow(1.0 / self.p) if self.p != 1 \
-            else diff.abs().sum(1)
-        return self.loss_weight * per_position.mean()
+        if self.formulation == 'torchdistill':
+            flat_S = l2_normalize(feat_S.flatten(1), dim=1, p=self.q)
+            flat_T = l2_normalize(feat_T.flatten(1), dim=1, p=self.q)
+            diff = flat_S - flat_T
+            loss = diff.abs().mean() if self.p == 1 else \
+                torch.linalg.vector_norm(diff, ord=self.p, dim=1).mean()
+        else:
+            diff = l2_normalize(feat_S, dim=1) - l2_normalize(feat_T, dim=1)
+            loss = torch.linalg.vector_norm(diff, ord=self.p, dim=1).mean()
+        return self.loss_weight * loss

@@ -2,19 +2,14 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
-
 from mmrazor.registry import MODELS
-from ..utils import (affinity_sq_error, align_spatial, check_algorithm, chunked_row_softmax_kl,
-                     float32_compute, gram_dtype, l2_normalize, positions_as_rows)
+
+from ..utils import (affinity_sq_error, align_spatial, check_algorithm, check_feature_maps,
+                     chunked_row_softmax_kl, float32_compute, gram_dtype, l2_normalize,
+                     positions_as_rows)
 
 MODES = ('cosine_mse', 'softmax_kl')
 SOFTMAX_CHUNK = 1024  # rows of similarities per chunk in softmax_kl mode (chunk x P values)
-
-
-def check_feature_maps(feat_S: torch.Tensor, feat_T: torch.Tensor, loss_name: str) -> None:
-    if feat_S.dim() != 4 or feat_T.dim() != 4:
-        raise ValueError(f'{loss_name} expects feature maps (N, C, H, W), got student '
-                         f'{tuple(feat_S.shape)} and teacher {tuple(feat_T.shape)}')
 
 
 @MODELS.register_module()
@@ -39,10 +34,11 @@ class PixelFeatureSimilarityLoss(nn.Module):
     (positions vs channels, and float64 speed of the device).
 
     ``mode='softmax_kl'``: each row of A/tau becomes a distribution over positions and
-    :math:`L = \\tau^2\\,\\mathrm{mean}_{n,i}\\ \\mathrm{KL}(\\sigma(A^T_i/\\tau)\\|\\sigma(A^S_i/\\tau))`,
-    evaluated ``chunk_size`` (default 1024) rows at a time with recomputation in backward
-    (bounded memory). In 'cosine_mse' mode ``chunk_size`` (rows per chunk of the Gram algebra or per tile)
-    defaults to a size that keeps each chunk at 2**20 values whatever the batch and width.
+    :math:`L = \\tau^2\\,\\mathrm{mean}_{n,i}\\
+    \\mathrm{KL}(\\sigma(A^T_i/\\tau)\\|\\sigma(A^S_i/\\tau))`, evaluated ``chunk_size`` (default
+    1024) rows at a time with recomputation in backward (bounded memory). In 'cosine_mse' mode
+    ``chunk_size`` (rows per chunk of the Gram algebra or per tile) defaults to a size that keeps
+    each chunk at 2**20 values whatever the batch and width.
 
     Project choices: student resized (bilinear) to the teacher's size; teacher detached;
     ``gram_precision='float64'`` for the Gram algebra (exact near student == teacher; 'float32'

@@ -3,8 +3,8 @@ from typing import Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-
 from mmrazor.registry import MODELS
+
 from ..utils import float32_compute, l2_normalize, resize_like
 
 PAIRINGS = ('adjacent', 'all')
@@ -83,7 +83,7 @@ class PixelSimilarityLoss(nn.Module):
             index_pairs = list(zip(range(len(maps) - 1), range(1, len(maps))))
         else:
             index_pairs = list(combinations(range(len(maps)), 2))
-        return [l2_normalize(maps[m] - maps[l], dim=1) for l, m in index_pairs]
+        return [l2_normalize(maps[later] - maps[earlier], dim=1) for earlier, later in index_pairs]
 
     @float32_compute
     def forward(self, feats_S: Sequence[torch.Tensor],

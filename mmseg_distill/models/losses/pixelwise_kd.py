@@ -2,8 +2,8 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
-
 from mmrazor.registry import MODELS
+
 from ..utils import (align_spatial, check_same_classes, float32_compute, masked_mean,
                      pixel_kl_divergence, valid_mask_from_gt)
 
@@ -12,7 +12,8 @@ CLASS_REDUCTIONS = ('sum', 'mean')
 
 @MODELS.register_module()
 class PixelwiseKDLoss(nn.Module):
-    """Pixel-wise knowledge distillation on logits (Hinton KD applied to every pixel).
+    """Pixel-wise knowledge distillation on logits: Hinton et al., "Distilling the Knowledge in a
+    Neural Network" (2015), applied to every pixel (as CIRKD's ``CriterionKD``).
 
     .. math::
         L = \\tau^2 \\frac{1}{|V|} \\sum_{i \\in V} \\mathrm{KL}\\big(

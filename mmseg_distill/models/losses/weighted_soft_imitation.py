@@ -2,8 +2,8 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
-
 from mmrazor.registry import MODELS
+
 from ..utils import (align_spatial, check_same_classes, float32_compute, pixel_kl_divergence,
                      valid_mask_from_gt)
 

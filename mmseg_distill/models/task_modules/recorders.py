@@ -1,10 +1,9 @@
 from typing import Optional
 
 import torch
-from torch import nn
-
 from mmrazor.models.task_modules.recorder.base_recorder import BaseRecorder
 from mmrazor.registry import TASK_UTILS
+from torch import nn
 
 
 class RecordingFlag:
@@ -52,4 +51,3 @@ class GroundTruthSegRecorder(RecordingFlag, BaseRecorder):
         labels = [s.gt_sem_seg.data for s in samples if 'gt_sem_seg' in s]
         if len(labels) == len(samples):
             self.data_buffer.append(torch.stack(labels).squeeze(1))
-

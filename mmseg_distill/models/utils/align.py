@@ -49,6 +49,19 @@ def check_same_classes(preds_S: torch.Tensor, preds_T: torch.Tensor, loss_name: 
             "'decode_head.conv_seg') of a student and teacher trained on the same class list.")
 
 
+def check_feature_maps(feat_S: torch.Tensor, feat_T: torch.Tensor, loss_name: str) -> None:
+    """Feature losses compare (N, C, H, W) maps."""
+    if feat_S.dim() != 4 or feat_T.dim() != 4:
+        raise ValueError(f'{loss_name} expects feature maps (N, C, H, W), got student '
+                         f'{tuple(feat_S.shape)} and teacher {tuple(feat_T.shape)}')
+
+
+def max_pool_by_scale(feat: torch.Tensor, kernel: Tuple[int, int]) -> torch.Tensor:
+    """Max pooling with kernel = stride = ``kernel``, ceil mode: each window of the map becomes
+    one position (SKD's pooling of the map into a few patches)."""
+    return F.max_pool2d(feat, kernel_size=kernel, stride=kernel, padding=0, ceil_mode=True)
+
+
 def valid_mask_from_gt(gt_seg: Optional[torch.Tensor], size: Tuple[int, int],
                        ignore_index: int) -> Optional[torch.Tensor]:
     """(N, H, W) bool mask of pixels that are not ``ignore_index`` (padding/void), at ``size``.

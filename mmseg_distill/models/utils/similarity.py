@@ -1,8 +1,9 @@
 """Pixel-to-pixel cosine-similarity losses without the P x P matrix.
 
 For features flattened to rows (one row per position) and L2-normalised over channels, S
-(P x C_S) and T (P x C_T), the affinity matrices are A_S = S S^T and A_T = T T^T (P x P). Every loss here
-needs only sums of squares of D = A_S - A_T, which are exact functions of the C x C Gram matrices:
+(P x C_S) and T (P x C_T), the affinity matrices are A_S = S S^T and A_T = T T^T (P x P). Every
+loss here needs only sums of squares of D = A_S - A_T, which are exact functions of the C x C
+Gram matrices:
 
     sum_ij D_ij^2 = ||S^T S||_F^2 - 2 ||S^T T||_F^2 + ||T^T T||_F^2
     sum_j  D_ij^2 = s_i^T (S^T S) s_i - 2 s_i^T (S^T T) t_i + t_i^T (T^T T) t_i
@@ -28,9 +29,44 @@ DEFAULT_CHUNK = None  # rows per chunk; None: sized so one chunk holds CHUNK_ELE
 CHUNK_ELEMENTS = 2**20  # 8 MiB in float64 per chunk buffer, whatever the batch and width
 
 
-def l2_normalize(x: torch.Tensor, dim: int, eps: float = 1e-12) -> torch.Tensor:
-    """L2 normalisation that maps an all-zero vector to zero (finite gradient), not NaN."""
-    return F.normalize(x, p=2, dim=dim, eps=eps)
+def l2_normalize(x: torch.Tensor, dim: int, eps: float = 1e-12, p: float = 2.0) -> torch.Tensor:
+    """L2 (or ``p``-norm) normalisation that maps an all-zero vector to zero (finite gradient),
+    not NaN."""
+    return F.normalize(x, p=p, dim=dim, eps=eps)
+
+
+def safe_sqrt(x: torch.Tensor) -> torch.Tensor:
+    """sqrt with value 0 and gradient 0 at 0 (a distance between equal inputs), no NaN."""
+    positive = x > 0
+    return torch.where(positive, x.clamp_min(torch.finfo(x.dtype).tiny).sqrt(),
+                       torch.zeros_like(x))
+
+
+def channel_outer_product_distance(maps_S: torch.Tensor, maps_T: torch.Tensor) -> torch.Tensor:
+    """||x x^T - y y^T||_F for every (image, channel): (N, C) from maps (N, C, P).
+
+    x and y are the L2-normalised P-vectors of one channel (an all-zero map stays zero). With
+    a = ||x||, b = ||y|| (1, or 0 for a zero map):
+    ||x x^T - y y^T||_F^2 = (a^2 - b^2)^2 + 2 a^2 b^2 (1 - cos^2)
+                          = (a^2 - b^2)^2 + a^2 b^2 ||x - y||^2 ||x + y||^2 / 2,
+    so no P x P matrix is formed and nothing cancels when x is close to y (the naive
+    a^4 + b^4 - 2 (x.y)^2 loses all precision there).
+    """
+    x, y = l2_normalize(maps_S, dim=-1), l2_normalize(maps_T, dim=-1)
+    a2, b2 = x.square().sum(-1), y.square().sum(-1)
+    sq = (a2 - b2).square() + \
+        a2 * b2 * (x - y).square().sum(-1) * (x + y).square().sum(-1) / 2
+    return safe_sqrt(sq)
+
+
+def position_cosine_matrix_detached_norm(feat: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """(N, P, P) similarities of the positions of (N, C, H, W) as SKD computes them: each
+    position's channel vector divided by (its L2 norm + eps) with the norm *detached* (no
+    gradient through the normalisation), then all inner products. For pooled maps of a few
+    positions (SKD's pair-wise term); the matrix is P x P."""
+    unit = feat / (torch.linalg.vector_norm(feat, dim=1, keepdim=True).detach() + eps)
+    rows = unit.flatten(2)
+    return rows.transpose(1, 2) @ rows
 
 
 def positions_as_rows(feat: torch.Tensor) -> torch.Tensor:
@@ -178,12 +214,15 @@ class _AffinityRowDistance(torch.autograd.Function):
     @staticmethod
     def forward(ctx, rows_S, rows_T, chunk, dtype):
         spans, units_S, units_T = _unit_rows_pair(rows_S, rows_T, chunk, dtype)
-        gram_ss, gram_st, gram_tt = _grams(spans, units_S, units_T, ('ss', 'st', 'tt'))
+        # T^T S as a product of its own (not G_st transposed): with S == T it is then bitwise
+        # G_ss, so D S and every d_i come out exactly 0 whatever the BLAS kernels round
+        gram_ss, gram_st, gram_ts, gram_tt = _grams(spans, units_S, units_T,
+                                                    ('ss', 'st', 'ts', 'tt'))
         sq = rows_S.new_empty(rows_S.shape[:2], dtype=dtype)
         residual = None
         for a, b in spans:
             s, t = units_S(a, b), units_T(a, b)
-            cross = t @ gram_st.transpose(1, 2)  # rows of A_T S
+            cross = t @ gram_ts  # rows of A_T S
             residual = s @ gram_ss - cross  # rows of D S
             sq[:, a:b] = ((residual - cross) * s).sum(-1) + ((t @ gram_tt) * t).sum(-1)
         # each d_i^2 is a sum of squares; the subtraction can round to a tiny negative value

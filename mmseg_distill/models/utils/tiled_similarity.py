@@ -17,8 +17,8 @@ from typing import Optional
 
 import torch
 
-from .similarity import (cosine_affinity_row_distance, cosine_affinity_sq_error,
-                         l2_normalize, row_spans)
+from .similarity import (cosine_affinity_row_distance, cosine_affinity_sq_error, l2_normalize,
+                         row_spans)
 
 TILE_ELEMENTS = 2**22  # values in one (N, block, P) tile: 16 MiB in float32
 ALGORITHMS = ('auto', 'gram', 'tiled')

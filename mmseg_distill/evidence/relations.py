@@ -1,0 +1,135 @@
+"""Relation distances between students and a teacher on the same batches."""
+import statistics
+from typing import Dict, Iterable, List, Optional
+
+import torch
+from torch import nn
+
+from ..models.losses import (AffinityLoss, CategorySimilarityLoss, InterClassSimilarityLoss,
+                             PairwiseSimilarityLoss, PixelFeatureSimilarityLoss,
+                             PixelSimilarityLoss, PixelwiseKDLoss)
+from ..models.utils import align_spatial, positions_as_rows
+
+RELATIONS = ('logit_kl', 'agreement', 'psd', 'csd', 'pfs', 'ka_affinity', 'ka_cka', 'icsd',
+             'icsd_official', 'pairwise')
+# the relations each method form distils (method form label -> relation names)
+METHOD_RELATIONS = {
+    'pixel KD': ('logit_kl', ),
+    'DSD': ('psd', 'csd'),
+    'KA': ('ka_affinity', 'ka_cka'),
+    'PFS': ('pfs', 'logit_kl'),
+    'AICSD (paper)': ('icsd', 'logit_kl'),
+    'AICSD (official ICSD)': ('icsd_official', 'logit_kl'),
+    'AICSD (official command)': ('pairwise', 'logit_kl'),
+}
+
+
+def linear_cka_distance(feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
+    """1 - linear CKA (Kornblith et al., 2019) between two maps' position vectors, per image,
+    averaged: 0 when one is a rotation and scaling of the other, any channel counts."""
+    feat_S, feat_T = align_spatial(feat_S, feat_T)
+    values = []
+    for s, t in zip(positions_as_rows(feat_S).double(), positions_as_rows(feat_T).double()):
+        s, t = s - s.mean(0), t - t.mean(0)
+        cross = (s.t() @ t).square().sum()
+        norm = (s.t() @ s).square().sum().sqrt() * (t.t() @ t).square().sum().sqrt()
+        values.append(1 - cross / norm.clamp_min(1e-30))
+    return torch.stack(values).mean().float()
+
+
+def agreement(preds_S: torch.Tensor, preds_T: torch.Tensor) -> torch.Tensor:
+    preds_S, preds_T = align_spatial(preds_S, preds_T)
+    return (preds_S.argmax(1) == preds_T.argmax(1)).float().mean()
+
+
+class Relations:
+    """Records of one model (teacher or student) and the distances between two of them."""
+
+    def __init__(self, encoder: Optional[nn.Module] = None):
+        self.encoder = encoder  # KA's stage-1 encoder (teacher side), if measured
+        self.kd = PixelwiseKDLoss()
+        self.psd = PixelSimilarityLoss(pairs='all')
+        self.csd = CategorySimilarityLoss(tau=4.0, pool_size=2, normalize_rows=False)
+        self.pfs = PixelFeatureSimilarityLoss()
+        self.ka_affinity = AffinityLoss(formulation='paper')
+        self.icsd = InterClassSimilarityLoss()
+        self.icsd_official = InterClassSimilarityLoss(formulation='official')
+        self.pairwise = PairwiseSimilarityLoss()
+
+    def distances(self, student: Dict[str, torch.Tensor], teacher: Dict[str, torch.Tensor]
+                  ) -> Dict[str, float]:
+        """Every relation both records allow: ``logits``, ``feature``, ``aux_logits``
+        (optional), ``pre_relu`` (optional)."""
+        s, t = student, teacher
+        out = {'logit_kl': self.kd(s['logits'], t['logits']),
+               'agreement': agreement(s['logits'], t['logits']),
+               'csd': self.csd(s['logits'], t['logits']),
+               'icsd': self.icsd(s['logits'], t['logits']),
+               'icsd_official': self.icsd_official(s['logits'], t['logits']),
+               'pfs': self.pfs(s['feature'], t['feature'])}
+        if 'aux_logits' in s and 'aux_logits' in t:
+            out['psd'] = self.psd([s['aux_logits'], s['feature'], s['logits']],
+                                  [t['aux_logits'], t['feature'], t['logits']])
+        if 'pre_relu' in s and 'pre_relu' in t:
+            out['pairwise'] = self.pairwise(s['pre_relu'], t['pre_relu'])
+        if self.encoder is not None:
+            code = self.encoder(t['feature'])
+            out['ka_affinity'] = self.ka_affinity(s['feature'], code)
+            out['ka_cka'] = linear_cka_distance(s['feature'], code)
+        return {k: float(v) for k, v in out.items()}
+
+
+def _recorders(model: nn.Module, pre_relu: Optional[str]):
+    from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
+
+    from ..models.task_modules import SegHeadFeatureRecorder, SegLogitsRecorder
+    recorders = {'logits': SegLogitsRecorder(), 'feature': SegHeadFeatureRecorder()}
+    modules = dict(model.named_modules())
+    if 'auxiliary_head.conv_seg' in modules:
+        recorders['aux_logits'] = ModuleOutputsRecorder('auxiliary_head.conv_seg')
+    if pre_relu:
+        recorders['pre_relu'] = ModuleOutputsRecorder(pre_relu)
+    for recorder in recorders.values():
+        recorder.initialize(model)
+    return recorders
+
+
+def record(model: nn.Module, recorders, inputs: torch.Tensor, data_samples) -> dict:
+    """One forward in loss mode (auxiliary heads included) without gradient; its records."""
+    for recorder in recorders.values():
+        recorder.reset_data_buffer()
+        recorder.__enter__()
+    try:
+        with torch.no_grad():
+            model(inputs, data_samples, mode='loss')
+    finally:
+        for recorder in recorders.values():
+            recorder.__exit__(None, None, None)
+    return {name: recorder.data_buffer[0].float() for name, recorder in recorders.items()
+            if recorder.data_buffer}
+
+
+def measure_students(teacher: nn.Module, students: Dict[str, nn.Module],
+                     batches: Iterable, encoder: Optional[nn.Module] = None,
+                     pre_relu: Optional[Dict[str, str]] = None) -> Dict[str, Dict[str, float]]:
+    """Mean distance to the teacher in every relation, per student, over the same ``batches``
+    of (inputs, data samples). ``pre_relu``: {'teacher' or student name: module name}."""
+    from ..models.distillers import disable_inplace
+    pre_relu = pre_relu or {}
+    relations = Relations(encoder)
+    for model in [teacher] + list(students.values()):
+        model.eval()
+        disable_inplace(model)  # a record must stay what its module returned
+    teacher_recorders = _recorders(teacher, pre_relu.get('teacher'))
+    student_recorders = {name: _recorders(model, pre_relu.get(name))
+                         for name, model in students.items()}
+    values: Dict[str, Dict[str, List[float]]] = {name: {} for name in students}
+    with torch.no_grad():
+        for inputs, data_samples in batches:
+            t = record(teacher, teacher_recorders, inputs, data_samples)
+            for name, model in students.items():
+                s = record(model, student_recorders[name], inputs, data_samples)
+                for relation, value in relations.distances(s, t).items():
+                    values[name].setdefault(relation, []).append(value)
+    return {name: {relation: statistics.mean(v) for relation, v in per.items()}
+            for name, per in values.items()}

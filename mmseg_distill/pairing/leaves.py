@@ -1,0 +1,268 @@
+"""Leaf configs for a teacher/student pair: one writer per method, from the pair's recording
+points, with explicit arguments.
+
+A leaf inherits the method's fragment (``mmseg_distill::_base_/distill/<fragment>.py``), fills in
+what depends on the pair (recorders, channels, the KA stage-1 checkpoint), sets the class count
+on both models, and takes its data, schedule and runtime from the student config (or from a
+data config, ``data``). Weights come from the fragment (their sources are in its comments);
+``weights`` overrides them with a comment each (``tools/inspect_pair.py`` passes the
+calibrated ones).
+"""
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ..methods import METHODS
+from .points import RecordingPoint, points_of
+
+TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
+                 'test_evaluator', 'optim_wrapper', 'param_scheduler', 'train_cfg', 'test_cfg',
+                 'default_hooks', 'env_cfg', 'log_processor', 'vis_backends', 'visualizer',
+                 'log_level', 'load_from', 'resume', 'randomness', 'default_scope')
+DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
+             'test_evaluator')
+SCHEDULE_KEYS = ('optim_wrapper', 'param_scheduler', 'train_cfg', 'test_cfg', 'default_hooks',
+                 'randomness')
+
+
+class PairError(ValueError):
+    """The pair cannot be distilled with this method as asked; the message says what to do."""
+
+
+@dataclass
+class Pair:
+    """What the leaf is for: configs (files or ``package::`` paths), method, class count, the
+    crop the models were inspected at, and an optional data config to inherit."""
+    teacher: str
+    student: str
+    method: str
+    out: str
+    crop: Tuple[int, int]
+    num_classes: Optional[int] = None
+    data: Optional[str] = None
+    teacher_ckpt: Optional[str] = None
+    schedule: Optional[str] = None
+
+
+@dataclass
+class Plan:
+    """A method's leaf before it is written: the fragment and the model settings it needs."""
+    fragment: str
+    distiller: List[str] = field(default_factory=list)  # entries of model.distiller
+    notes: List[str] = field(default_factory=list)  # comment lines above the distiller
+
+
+# ------------------------------------------------------------------------------ methods
+def check_same_classes(teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint],
+                       method: str) -> None:
+    if not METHODS[method].compares_logits:
+        return
+    t_logits, s_logits = points_of(teacher, 'logits'), points_of(student, 'logits')
+    if t_logits and s_logits and t_logits[0].channels != s_logits[0].channels:
+        raise PairError(
+            f'{method} compares logits class by class, but the teacher predicts '
+            f'{t_logits[0].channels} classes and the student {s_logits[0].channels}. Pass '
+            '--num-classes K (the class count of the dataset you distil on): both models are '
+            'then built for K classes.')
+
+
+def plan_dsd(teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint]) -> Plan:
+    """CIRKD's forms where the pair allows one (CIRKD keeps 1000 / 10 at every resolution; the
+    pair tool measures what that weighs on this pair), the stage form otherwise."""
+    t_logits, s_logits = points_of(teacher, 'logits')[0], points_of(student, 'logits')[0]
+    t_aux = _aux_source(teacher, t_logits.stride)
+    s_aux = _aux_source(student, s_logits.stride)
+    feats = points_of(teacher, 'head feature') and points_of(student, 'head feature')
+    if feats and t_aux and s_aux:
+        return Plan('dsd_cirkd.py', [
+            f"student_recorders=dict(aux_logits=dict(source='{s_aux}'))",
+            f"teacher_recorders=dict(aux_logits=dict(source='{t_aux}'))"],
+            ["CIRKD's form: [auxiliary logits, classifier feature, logits] on both sides (the "
+             "auxiliary head whose stride is closest to the logits')"])
+    if feats and t_aux:
+        return Plan('dsd_cirkd_student_no_aux.py', [
+            f"teacher_recorders=dict(aux_logits=dict(source='{t_aux}'))"],
+            ["CIRKD's form for a student without an auxiliary head: teacher [auxiliary logits, "
+             'feature, logits], student [logits, feature, logits]'])
+    if feats:
+        return Plan('dsd_cirkd_head.py', [],
+                    ["CIRKD's SegFormer form: PSD over [classifier feature, logits]"])
+    matched = _stride_matched_stages(teacher, student)
+    if matched is None:
+        raise PairError('DSD: no classifier feature and fewer than two stage maps at the same '
+                        'strides; record maps by name in the leaf config')
+    module, t_index, s_index, strides = matched
+
+    def feats_of(side, indices):
+        return ',\n'.join(f"                dict(recorder='stages', from_student={side}, "
+                          f'data_idx={i})' for i in indices)
+
+    return Plan('dsd_stages.py', [
+        f"student_recorders=dict(stages=dict(source='{module}'))",
+        f"teacher_recorders=dict(stages=dict(source='{module}'))",
+        'loss_forward_mappings=dict(\n'
+        '        loss_psd=dict(\n'
+        f"            feats_S=[\n{feats_of('True', s_index)}\n            ],\n"
+        f"            feats_T=[\n{feats_of('False', t_index)}\n            ]))"],
+        [f'stride-matched {module} outputs (strides {strides}): teacher indices {t_index}, '
+         f'student indices {s_index} (this project\'s extension of DSD to stage maps)'])
+
+
+def _aux_source(points, stride) -> Optional[str]:
+    aux = points_of(points, 'auxiliary logits')
+    if not aux:
+        return None
+    return min(aux, key=lambda p: abs(p.stride - stride)).name
+
+
+def _stride_matched_stages(teacher, student):
+    for what in ('neck', 'stage'):
+        t, s = points_of(teacher, what), points_of(student, what)
+        common = sorted({p.stride for p in t} & {p.stride for p in s})
+        if len(common) >= 2:
+            def pick(points):
+                return [next(i for i, p in enumerate(points) if p.stride == stride)
+                        for stride in common]
+            return ('neck' if what == 'neck' else 'backbone'), pick(t), pick(s), common
+    return None
+
+
+def _classifier_features(teacher, student, method):
+    for side, points in (('teacher', teacher), ('student', student)):
+        if not points_of(points, 'head feature'):
+            family = next(p.name for p in points if p.what.startswith('head feature'))
+            raise PairError(f'{method}: the {side} ({family}) has no classifier feature (it '
+                            'classifies masks or kernels); use a logit method (pixel_kd, aicsd, '
+                            'dsd) or record a module by name')
+    return points_of(teacher, 'head feature')[0], points_of(student, 'head feature')[0]
+
+
+def plan_ka(teacher, student, stage1_checkpoint: str) -> Tuple[Plan, Plan]:
+    t_feat, s_feat = _classifier_features(teacher, student, 'ka')
+    code = max(t_feat.channels // 2, 1)
+    stage1 = Plan('ka_stage1.py', [
+        f'connectors=dict(teacher_autoencoder=dict(in_channels={t_feat.channels}))'],
+        [f'the teacher classifier feature has {t_feat.channels} channels'])
+    stage2 = Plan('ka_stage2.py', [
+        'connectors=dict(\n'
+        '        teacher_autoencoder=dict(\n'
+        f'            in_channels={t_feat.channels},\n'
+        '            # the last checkpoint of the stage-1 run (relative to the working '
+        'directory)\n'
+        f"            checkpoint='{stage1_checkpoint}'),\n"
+        f'        student_adapter=dict(in_channel={s_feat.channels}, out_channel={code}),\n'
+        f'        student_affinity_adapter=dict(in_channel={s_feat.channels}, '
+        f'out_channel={code}))'],
+        [f'adapters map the student feature ({s_feat.channels} channels) to the code '
+         f'({code} channels)'])
+    return stage1, stage2
+
+
+def plan(method: str, teacher, student, stage1_checkpoint: str = '') -> List[Plan]:
+    """The leaf plans of ``method`` for this pair (two for KA: stage 1, stage 2)."""
+    check_same_classes(teacher, student, method)
+    if method == 'dsd':
+        return [plan_dsd(teacher, student)]
+    if method == 'ka':
+        return list(plan_ka(teacher, student, stage1_checkpoint))
+    if method == 'pfs':
+        _classifier_features(teacher, student, 'pfs')
+    return [Plan(METHODS[method].fragment)]
+
+
+# ------------------------------------------------------------------------------ writing
+def model_block(pair: Pair, plan_: Plan, weights: Dict[str, Tuple[float, str]],
+                data_preprocessor: Optional[dict]) -> str:
+    classes = f', num_classes={pair.num_classes}' if pair.num_classes else ''
+    lines = ['model = dict(',
+             f"    architecture=dict(type='ModelFromConfig', cfg_path='{pair.student}'{classes}),",
+             f"    teacher=dict(type='ModelFromConfig', cfg_path='{pair.teacher}'{classes}, "
+             'random_init=True),',
+             '    # the trained teacher (required for real training; None only for --check)',
+             f'    teacher_ckpt={pair.teacher_ckpt!r},']
+    if data_preprocessor:
+        lines.append('    # the student\'s preprocessing, padded to the crop of the data config')
+        lines.append(f'    data_preprocessor={data_preprocessor!r},')
+    entries = list(plan_.distiller)
+    if weights:
+        weight_lines = []
+        for name, (weight, comment) in weights.items():
+            weight_lines += [f'        # {line}' for line in comment.splitlines()]
+            weight_lines.append(f'        {name}=dict(loss_weight={weight!r}),')
+        entries.append('distill_losses=dict(\n' + '\n'.join(weight_lines) + ')')
+    if entries:
+        lines += [f'    # {note}' for note in plan_.notes]
+        lines.append('    distiller=dict(\n        ' + ',\n        '.join(entries) + '))')
+    else:
+        lines[-1] = lines[-1].rstrip(',') + ')'
+    return '\n'.join(lines) + '\n'
+
+
+def training_settings(student_cfg, pair: Pair) -> str:
+    """The student config's data, schedule and runtime, written out (without what the data and
+    schedule configs of the pair, inherited instead, provide); the distillation validation
+    loop; the student export hook."""
+    from mmengine.config import Config
+    inherited = (DATA_KEYS if pair.data else ()) + (SCHEDULE_KEYS if pair.schedule else ())
+    keys = [k for k in TRAINING_KEYS if k in student_cfg and k not in inherited]
+    settings = {k: student_cfg[k] for k in keys}
+    # in default_hooks (merged by key), so hooks a user adds to custom_hooks never replace them:
+    # the student for plain MMSeg at the end; each term's share of the task loss while training
+    settings['default_hooks'] = dict(settings.get('default_hooks', {}),
+                                     export_student=dict(type='mmrazor.ExportStudentHook'),
+                                     term_shares=dict(type='mmrazor.TermShareHook'))
+    imports = list(student_cfg.get('custom_imports', {}).get('imports', []))
+    imports += [] if 'mmseg_distill' in imports else ['mmseg_distill']
+    copied = [name for name, given in (('data', pair.data), ('schedule', pair.schedule))
+              if not given] + ['runtime']
+    return (f"# {', '.join(copied)}: copied from the student config\n" +
+            Config(settings).pretty_text +
+            f'custom_imports = dict(imports={imports!r}, allow_failed_imports=False)\n' +
+            "val_cfg = dict(type='mmrazor.SingleTeacherDistillValLoop')\n")
+
+
+def data_preprocessor_for(student_cfg, data_cfg_text: Optional[dict]) -> Optional[dict]:
+    """The student's data preprocessor with ``size`` set to the data config's crop."""
+    if not data_cfg_text or 'crop_size' not in data_cfg_text:
+        return None
+    preprocessor = student_cfg.get('data_preprocessor') or \
+        student_cfg.get('model', {}).get('data_preprocessor')
+    if not preprocessor:
+        return None
+    preprocessor = dict(preprocessor)
+    preprocessor['size'] = tuple(data_cfg_text['crop_size'])
+    if '.' not in preprocessor.get('type', '.'):  # built in MMRazor's scope with the algorithm
+        preprocessor['type'] = 'mmseg.' + preprocessor['type']
+    return preprocessor
+
+
+def stage1_path(out: str) -> str:
+    return out[:-3] + '_stage1.py'
+
+
+def leaf_texts(pair: Pair, teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint],
+               student_cfg, weights: Optional[Dict[str, Dict[str, Tuple[float, str]]]] = None,
+               data_cfg=None) -> List[Tuple[str, str]]:
+    """[(path, text)] of the leaves for ``pair`` (KA: stage 1 then stage 2).
+
+    ``weights``: per leaf path, {loss name: (weight, comment)} overriding the fragment's.
+    ``data_cfg``: the loaded data config (when ``pair.data`` is given).
+    """
+    weights = weights or {}
+    header = (f'# Written by tools/inspect_pair.py: {pair.method} from {pair.teacher} to '
+              f'{pair.student}, crop {pair.crop[0]}x{pair.crop[1]}.\n')
+    stage1_leaf = stage1_path(pair.out)
+    stage1_work = osp.join('work_dirs', osp.basename(stage1_leaf)[:-3])
+    max_iters = student_cfg.get('train_cfg', {}).get('max_iters', 0)
+    plans = plan(pair.method, teacher, student, f'{stage1_work}/iter_{max_iters}.pth')
+    paths = [stage1_leaf, pair.out] if pair.method == 'ka' else [pair.out]
+    settings = training_settings(student_cfg, pair)
+    preprocessor = data_preprocessor_for(student_cfg, data_cfg)
+    texts = []
+    for path, plan_ in zip(paths, plans):
+        bases = [f'mmseg_distill::_base_/distill/{plan_.fragment}'] + \
+            [base for base in (pair.data, pair.schedule) if base]
+        texts.append((path, header + f'_base_ = {bases!r}\n' +
+                      model_block(pair, plan_, weights.get(path, {}), preprocessor) +
+                      settings))
+    return texts

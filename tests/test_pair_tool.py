@@ -1,0 +1,139 @@
+"""The pair tool as a user meets it: terms measured against the task loss and kept in band,
+errors that name the crop or the option to pass, and its help."""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG
+
+from mmseg_distill.pairing.shares import BAND, INSIDE, TermStats, format_shares, task_loss
+
+TOOL = osp.join(REPO, 'tools', 'inspect_pair.py')
+
+
+def pair_tool(*args, cwd=None):
+    out = subprocess.run([sys.executable, TOOL] + [str(a) for a in args], capture_output=True,
+                         text=True, cwd=cwd, timeout=900)
+    return out.returncode, out.stdout, out.stderr
+
+
+def test_term_status_and_the_weight_that_brings_it_in():
+    dead = TermStats(weight=10.0, unweighted=6.2e-12, spread=0.0, share=6.2e-11 / 2)
+    dominant = TermStats(weight=50.0, unweighted=12.7, spread=0.0, share=635 / 0.75)
+    fine = TermStats(weight=1.0, unweighted=0.5, spread=0.0, share=0.5)
+    assert (dead.status, dominant.status, fine.status) == ('dead', 'dominant', 'ok')
+    assert fine.weight_in_band() is None
+    # moved INSIDE times inside the edge each crossed
+    assert dead.weight_in_band() * dead.unweighted / 2 == pytest.approx(BAND[0] * INSIDE)
+    assert dominant.weight_in_band() * dominant.unweighted / 0.75 == \
+        pytest.approx(BAND[1] / INSIDE)
+    table = format_shares({'loss_csd': dead, 'loss_ka': dominant}, 2.0, 'pair:')
+    assert '| loss_csd |' in table and 'dead' in table and 'dominant' in table
+
+
+def test_task_loss_is_the_students_own_losses():
+    import torch
+    losses = {'student.decode.loss_ce': torch.tensor(1.0), 'student.decode.acc_seg':
+              torch.tensor(90.0), 'student.aux.loss_ce': torch.tensor(0.5),
+              'distill.loss_kd': torch.tensor(3.0)}
+    assert task_loss(losses) == 1.5
+
+
+def test_positional_arguments_have_help():
+    code, out, _ = pair_tool('--help')
+    assert code == 0
+    assert 'teacher config: a file' in out and 'student config: a file' in out
+
+
+def test_a_crop_too_small_names_the_crop_and_the_smallest_that_works(tmp_path):
+    student = 'mmseg::mobilenet_v3/mobilenet-v3-d8_lraspp_4xb4-320k_cityscapes-512x1024.py'
+    code, _, err = pair_tool(TEACHER_CFG, student, '--num-classes', 7, '--crop', 64, 64)
+    assert code == 2
+    assert '--crop 64 64' in err and 'the student cannot run' in err
+    assert 'smallest square crop at which both models run is 416x416' in err
+
+
+def test_a_class_count_mismatch_names_num_classes(tmp_path):
+    code, _, err = pair_tool('mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
+                             'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+                             '--crop', 64, 64, '--method', 'pixel_kd', '--out',
+                             tmp_path / 'kd.py')
+    assert code == 2
+    assert 'teacher predicts 150 classes and the student 19' in err and '--num-classes' in err
+
+
+@pytest.fixture(scope='module')
+def briefly_trained_teacher(tmp_path_factory):
+    """The tiny teacher after a few iterations on the synthetic scenes (a trained teacher's
+    checkpoint, as far as the pair tool is concerned)."""
+    cwd = tmp_path_factory.mktemp('teacher')
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    out = subprocess.run([mim, 'train', 'mmseg', TEACHER_CFG, '--work-dir', str(cwd / 'run'),
+                          '--cfg-options', 'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+                          'default_hooks.checkpoint.interval=4'], cwd=cwd, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return cwd, str(cwd / 'run' / 'iter_4.pth')
+
+
+DATA = 'mmseg_distill::_base_/datasets/synthetic_scenes.py'
+
+
+def test_out_of_band_terms_get_a_calibrated_weight_with_the_measurement(
+        briefly_trained_teacher):
+    cwd, teacher = briefly_trained_teacher
+    leaf = cwd / 'dsd_calibrated.py'
+    code, out, err = pair_tool(TEACHER_CFG, STUDENT_CFG, '--method', 'dsd', '--num-classes', 7,
+                               '--crop', 64, 64, '--out', leaf, '--teacher-ckpt', teacher,
+                               '--data', DATA, '--check', cwd=cwd)
+    assert code == 0, err[-3000:]
+    assert '| loss_psd |' in out and '| loss_csd |' in out  # every term's share is printed
+    assert 'every term between the band edges' in out
+    text = leaf.read_text()
+    # the CSD of an early teacher is dead at CIRKD's 10: the leaf says so and by how much
+    assert 'calibration: tools/inspect_pair.py measured loss_csd at' in text
+    assert "fragment's (source) weight 10" in text
+
+
+def test_keeping_source_weights_names_the_terms_and_check_fails_on_them(
+        briefly_trained_teacher):
+    cwd, teacher = briefly_trained_teacher
+    leaf = cwd / 'dsd_sources.py'
+    code, out, err = pair_tool(TEACHER_CFG, STUDENT_CFG, '--method', 'dsd', '--num-classes', 7,
+                               '--crop', 64, 64, '--out', leaf, '--teacher-ckpt', teacher,
+                               '--data', DATA, '--keep-source-weights', '--check', cwd=cwd)
+    assert code == 1
+    assert 'loss_csd dead' in err and '--allow-out-of-band' in err
+    text = leaf.read_text()
+    assert text.startswith('# out of band: ') and 'would bring it inside' in text
+    assert 'calibration:' not in text
+    code, _, err = pair_tool(TEACHER_CFG, STUDENT_CFG, '--method', 'dsd', '--num-classes', 7,
+                             '--crop', 64, 64, '--out', leaf, '--teacher-ckpt', teacher,
+                             '--data', DATA, '--keep-source-weights', '--check',
+                             '--allow-out-of-band', cwd=cwd)
+    assert code == 0, err[-3000:]
+
+
+def test_term_share_hook_logs_shares_and_warns_once_when_a_term_leaves_the_band():
+    import types
+
+    import torch
+
+    from mmseg_distill.engine.hooks import TermShareHook
+    scalars, warnings_ = {}, []
+    losses = {'loss_kd': types.SimpleNamespace(loss_weight=1.0),
+              'loss_icsd': types.SimpleNamespace(loss_weight=0.0)}
+    runner = types.SimpleNamespace(
+        model=types.SimpleNamespace(distiller=types.SimpleNamespace(distill_losses=losses)),
+        message_hub=types.SimpleNamespace(update_scalar=scalars.__setitem__),
+        logger=types.SimpleNamespace(warning=warnings_.append))
+    hook = TermShareHook(window=3)
+    for _ in range(5):  # kd swamps the task loss; icsd is switched off by its schedule
+        hook.after_train_iter(runner, 0, outputs={
+            'student.decode.loss_ce': torch.tensor(0.5), 'student.decode.acc_seg':
+            torch.tensor(80.0), 'distill.loss_kd': torch.tensor(400.0),
+            'distill.loss_icsd': torch.tensor(0.0)})
+    assert scalars['train/share_loss_kd'] == 800.0
+    assert 'train/share_loss_icsd' not in scalars
+    assert len(warnings_) == 1 and 'distill.loss_kd is dominant' in warnings_[0]
