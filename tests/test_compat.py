@@ -33,6 +33,7 @@ def test_boot_hook_is_installed_at_startup_without_importing_anything_heavy():
     assert heavy == '[]'
 
 
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
 def test_mmrazor_models_import_fails_without_the_fallback_and_works_with_it():
     without = run_python('''
         import sys

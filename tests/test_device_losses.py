@@ -35,9 +35,12 @@ LOSSES = [
     ('PixelFeatureSimilarityLoss', {'algorithm': 'tiled'}, 'feat'),
     ('PixelFeatureSimilarityLoss', {'algorithm': 'gram', 'gram_precision': 'float32'}, 'feat'),
     ('PixelFeatureSimilarityLoss', {'mode': 'softmax_kl'}, 'feat'),
-    ('AffinityLoss', {'algorithm': 'gram'}, 'feat'),
-    ('AffinityLoss', {'algorithm': 'tiled'}, 'feat'),
-    ('KnowledgeAdaptationLoss', {}, 'code'),
+    ('AffinityLoss', {'formulation': 'paper', 'algorithm': 'gram'}, 'feat'),
+    ('AffinityLoss', {'formulation': 'paper', 'algorithm': 'tiled'}, 'feat'),
+    ('AffinityLoss', {'formulation': 'torchdistill'}, 'code'),
+    ('KnowledgeAdaptationLoss', {'formulation': 'paper'}, 'code'),
+    ('KnowledgeAdaptationLoss', {'formulation': 'torchdistill'}, 'code'),
+    ('PairwiseSimilarityLoss', {}, 'feat'),
     ('PixelSimilarityLoss', {'pairs': 'all'}, 'stages'),
 ]
 # (N, H, W): a tiny map, an odd one, and Cityscapes' 64x128 positions at stride 8

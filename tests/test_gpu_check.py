@@ -22,8 +22,12 @@ def test_gpu_check_passes_on_cpu_and_writes_its_report(tmp_path):
         summary = json.load(f)
     checks = {row['check']: row for row in summary['checks']}
     assert all(row['result'] == 'PASS' for row in checks.values()), checks
-    # every method through mim (KA with both stages), resume, export, loss tests
-    assert sum(name.startswith('mim train mmrazor') for name in checks) == 8
+    # every method form through mim (KA with both stages) and the --amp run, resume, export,
+    # loss tests
+    from mmseg_distill.methods import all_forms
+    forms = [f'mim train mmrazor {m.directory}/{f.prefix}' for m, f in all_forms()]
+    assert set(forms) | {'mim train mmrazor --amp'} == \
+        {name for name in checks if name.startswith('mim train mmrazor')}
     assert any('resumed' in name for name in checks)
     assert any('mim test mmseg' in name for name in checks)
     losses = checks['loss values and gradients vs CPU float64 (tests/test_device_losses.py)']

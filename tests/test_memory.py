@@ -12,6 +12,9 @@ import sys
 
 import pytest
 
+# each measurement is a fresh subprocess (peak RSS must start clean)
+pytestmark = pytest.mark.e2e
+
 SCRIPT = r'''
 import json, sys
 import torch

@@ -40,12 +40,14 @@ def test_task_loss_is_the_students_own_losses():
     assert task_loss(losses) == 1.5
 
 
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
 def test_positional_arguments_have_help():
     code, out, _ = pair_tool('--help')
     assert code == 0
     assert 'teacher config: a file' in out and 'student config: a file' in out
 
 
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
 def test_a_crop_too_small_names_the_crop_and_the_smallest_that_works(tmp_path):
     student = 'mmseg::mobilenet_v3/mobilenet-v3-d8_lraspp_4xb4-320k_cityscapes-512x1024.py'
     code, _, err = pair_tool(TEACHER_CFG, student, '--num-classes', 7, '--crop', 64, 64)
@@ -54,6 +56,7 @@ def test_a_crop_too_small_names_the_crop_and_the_smallest_that_works(tmp_path):
     assert 'smallest square crop at which both models run is 416x416' in err
 
 
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
 def test_a_class_count_mismatch_names_num_classes(tmp_path):
     code, _, err = pair_tool('mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
                              'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
@@ -80,6 +83,7 @@ def briefly_trained_teacher(tmp_path_factory):
 DATA = 'mmseg_distill::_base_/datasets/synthetic_scenes.py'
 
 
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
 def test_out_of_band_terms_get_a_calibrated_weight_with_the_measurement(
         briefly_trained_teacher):
     cwd, teacher = briefly_trained_teacher
@@ -96,6 +100,7 @@ def test_out_of_band_terms_get_a_calibrated_weight_with_the_measurement(
     assert "fragment's (source) weight 10" in text
 
 
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
 def test_keeping_source_weights_names_the_terms_and_check_fails_on_them(
         briefly_trained_teacher):
     cwd, teacher = briefly_trained_teacher

@@ -6,6 +6,7 @@ or ``uncalibrated:`` (plainly unmeasured), on its own line or in the comment blo
 above it or above the ``name=dict(`` that holds it.
 """
 import ast
+import functools
 import glob
 import os.path as osp
 import re
@@ -156,6 +157,11 @@ PUBLISHED = {
 
 
 def resolved_losses(path):
+    return {name: dict(loss) for name, loss in _resolved_losses(path).items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _resolved_losses(path):
     from mmengine.config import Config
     cfg = Config.fromfile(path)
     losses = cfg.get('model', {}).get('distiller', {}).get('distill_losses', {})

@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import yaml
 from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG
 
@@ -36,6 +37,7 @@ def test_each_method_readme_has_recipe_results_and_bibtex():
             assert part in text, (method, part)
 
 
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
 def test_visualize_similarity_writes_the_three_figures(tmp_path):
     import cv2
 
@@ -60,3 +62,13 @@ def test_each_method_readme_lists_exactly_its_configs():
         listed = sorted(re.findall(r'^\| `([^`]+\.py)` \|', section, re.M))
         shipped = sorted(osp.basename(p) for p in glob.glob(osp.join(folder, '*.py')))
         assert listed == shipped, (method, sorted(set(listed) ^ set(shipped)))
+
+
+def test_load_config_takes_files_and_package_scopes():
+    """The tools' --data and config arguments: a path, or a config of an installed package
+    (Config.fromfile alone takes 'mmseg_distill::...' for a file name)."""
+    from mmseg_distill.utils import load_config
+    by_scope = load_config('mmseg_distill::_base_/datasets/synthetic_scenes.py')
+    by_path = load_config(osp.join(REPO, 'configs/_base_/datasets/synthetic_scenes.py'))
+    assert by_scope.train_dataloader.dataset.type == by_path.train_dataloader.dataset.type
+    assert load_config('mmseg::_base_/datasets/ade20k.py').dataset_type == 'ADE20KDataset'

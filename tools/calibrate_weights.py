@@ -23,17 +23,17 @@ import logging
 
 
 def build(config, options, seed):
-    from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner, set_random_seed
     from mmrazor.registry import MODELS
 
     import mmseg_distill  # noqa: F401
+    from mmseg_distill.utils import load_config
 
     # the build logs every initialised parameter: keep the table readable
     MMLogger.get_current_instance().setLevel(logging.WARNING)
-    cfg = Config.fromfile(config)
+    cfg = load_config(config)
     if options:
         cfg.merge_from_dict(options)
     set_random_seed(seed)  # torch, numpy and random: same student and same flips every run

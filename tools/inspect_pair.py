@@ -59,13 +59,8 @@ def parse_args(argv=None):
 
 
 def load_data_cfg(path):
-    from mmengine.config import Config
-    if not path:
-        return None
-    if '::' in path:
-        from mmengine.hub import get_config
-        return get_config(path)
-    return Config.fromfile(path)
+    from mmseg_distill.utils import load_config
+    return load_config(path) if path else None
 
 
 def measure(leaf, pair, stage1_checkpoint, batches, data_cfg):

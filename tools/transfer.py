@@ -93,15 +93,15 @@ def main():
     args = parser.parse_args()
 
     import torch
-    from mmengine.config import Config
 
     import mmseg_distill  # noqa: F401
     from mmseg_distill.evidence import measure_students
+    from mmseg_distill.utils import load_config
     torch.set_grad_enabled(False)
     teacher = load_model(args.teacher_cfg, args.teacher_ckpt, args.num_classes)
     students = {name: load_model(cfg, ckpt, args.num_classes)
                 for name, cfg, ckpt in args.student}
-    data_cfg = Config.fromfile(args.data or args.student[0][1])
+    data_cfg = load_config(args.data or args.student[0][1])
     encoder = load_encoder(args.ka_stage1) if args.ka_stage1 else None
     pre_relu = dict(item.split('=', 1) for item in args.pre_relu)
     results = measure_students(teacher, students,

@@ -35,9 +35,10 @@ def class_names(model, cfg_path, count):
     with random weights has no meta), else their indices."""
     classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
     if not classes:
-        from mmengine.config import Config
         from mmseg.registry import DATASETS
-        dataset = Config.fromfile(cfg_path).get('train_dataloader', {}).get('dataset', {})
+
+        from mmseg_distill.utils import load_config
+        dataset = load_config(cfg_path).get('train_dataloader', {}).get('dataset', {})
         dataset_cls = DATASETS.get(dataset.get('type', '')) if dataset.get('type') else None
         classes = getattr(dataset_cls, 'METAINFO', {}).get('classes')
     if not classes or len(classes) != count:

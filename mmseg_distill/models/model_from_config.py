@@ -1,12 +1,13 @@
 import os.path as osp
 from typing import Optional
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import ConfigDict
 from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import DefaultScope
 from mmengine.utils import import_modules_from_strings
 from mmrazor.registry import MODELS
 
+from ..utils.config import load_config
 from .head_families import head_configs, needs_mmdet, set_num_classes
 
 
@@ -27,11 +28,7 @@ def load_model_cfg(cfg_path: str, num_classes: Optional[int] = None,
     if '::' not in cfg_path and not osp.isfile(cfg_path):
         raise FileNotFoundError(f"ModelFromConfig: config file '{cfg_path}' not found "
                                 f"(working directory: '{osp.abspath('.')}')")
-    if '::' in cfg_path:  # a model-zoo config of an installed OpenMMLab package
-        from mmengine.hub import get_config
-        cfg = get_config(cfg_path)
-    else:
-        cfg = Config.fromfile(cfg_path)
+    cfg = load_config(cfg_path)  # a file, or a model-zoo config of an installed package
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
     model_cfg = cfg.model

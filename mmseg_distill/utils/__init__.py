@@ -1,5 +1,6 @@
 from .batches import random_seg_batch
 from .checkpoint import load_state_dict_under, state_dict_mismatch
+from .config import load_config
 from .export import export_student, student_state_dict
 
 
@@ -21,4 +22,4 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
 
 __all__ = ['load_state_dict_under', 'state_dict_mismatch', 'export_student', 'student_state_dict',
-           'random_seg_batch', 'register_all_modules']
+           'random_seg_batch', 'register_all_modules', 'load_config']

@@ -10,6 +10,8 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.runner import CheckpointLoader
 
+from .config import load_config
+
 STUDENT_PREFIX = 'architecture.'
 
 
@@ -62,11 +64,7 @@ def student_config(meta: dict):
     cfg_path = architecture.get('cfg_path') if isinstance(architecture, dict) else None
     if not cfg_path:
         return None
-    if '::' in cfg_path:
-        from mmengine.hub import get_config
-        student = get_config(cfg_path)
-    else:
-        student = Config.fromfile(cfg_path)
+    student = load_config(cfg_path)
     if architecture.get('num_classes'):
         set_num_classes(student.model, architecture['num_classes'])
     for key in RUN_KEYS:
