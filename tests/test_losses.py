@@ -123,17 +123,21 @@ def test_the_two_ka_forms_differ_by_orders_of_magnitude():
     assert paper / torchdistill > 1000
 
 
-@pytest.mark.parametrize('shapes', [((2, 5, 4, 6), (2, 5, 4, 6)), ((1, 3, 3, 5), (1, 3, 6, 7))])
-def test_torchdistill_affinity_matches_the_outer_products(shapes):
-    fs = torch.randn(*shapes[0], dtype=torch.float64, requires_grad=True)
-    ft = torch.randn(*shapes[1], dtype=torch.float64)
-    ref = fs.detach().clone().requires_grad_()
-    loss = AffinityLoss()(fs, ft)
-    expected = naive.affinity_torchdistill(ref, ft)
+def assert_value_and_student_grad_match(loss_fn, reference, student, teacher):
+    """``loss_fn`` and the naive ``reference`` agree in value and in the student's gradient."""
+    ours, ref = student.clone().requires_grad_(), student.clone().requires_grad_()
+    loss, expected = loss_fn(ours, teacher), reference(ref, teacher)
     torch.testing.assert_close(loss, expected)
     loss.backward()
     expected.backward()
-    torch.testing.assert_close(fs.grad, ref.grad)
+    torch.testing.assert_close(ours.grad, ref.grad)
+
+
+@pytest.mark.parametrize('shapes', [((2, 5, 4, 6), (2, 5, 4, 6)), ((1, 3, 3, 5), (1, 3, 6, 7))])
+def test_torchdistill_affinity_matches_the_outer_products(shapes):
+    fs = torch.randn(*shapes[0], dtype=torch.float64)
+    ft = torch.randn(*shapes[1], dtype=torch.float64)
+    assert_value_and_student_grad_match(AffinityLoss(), naive.affinity_torchdistill, fs, ft)
     with pytest.raises(ValueError, match='out_channel=' + str(ft.shape[1])):
         AffinityLoss()(torch.randn(shapes[0][0], 7, 4, 4), ft.float())
 
@@ -153,14 +157,9 @@ def test_torchdistill_affinity_is_exact_near_equal_maps():
 def test_pairwise_similarity_matches_the_official_computation(shapes):
     fs = torch.randn(*shapes[0], dtype=torch.float64, requires_grad=True)
     ft = torch.randn(*shapes[1], dtype=torch.float64)
-    ref = fs.detach().clone().requires_grad_()
-    loss = PairwiseSimilarityLoss()(fs, ft)
-    expected = naive.pairwise_similarity_skd(ref, ft)
-    torch.testing.assert_close(loss, expected)
     # gradients too: the channel norm is detached in both
-    loss.backward()
-    expected.backward()
-    torch.testing.assert_close(fs.grad, ref.grad)
+    assert_value_and_student_grad_match(PairwiseSimilarityLoss(), naive.pairwise_similarity_skd,
+                                        fs.detach(), ft)
     torch.testing.assert_close(PairwiseSimilarityLoss(pool_scale=0.25)(fs, ft),
                                naive.pairwise_similarity_skd(fs, ft, 0.25))
 
