@@ -25,6 +25,11 @@ eagerly, torch included. Three fixes, each inert unless its problem is actually 
    ``mmseg_distill`` package really is (an editable install keeps it in the source tree, where
    the default lookup, which assumes site-packages, does not look). Both act only on
    ``mmseg_distill`` and only once those modules are imported by whoever imports them.
+4. The tested stack needs setuptools < 81 (``pkg_resources``, which mmcv's build, mmengine and
+   openmim import), and setuptools 80 warns "pkg_resources is deprecated as an API" at every
+   import of it: several times per command, in every process. That one message is filtered
+   (``warnings`` is loaded at start-up anyway). Not when the user chose warning filters
+   themselves (``-W``, ``PYTHONWARNINGS``) or set ``MMSEG_DISTILL_VERBOSE=1``.
 """
 import sys
 
@@ -147,10 +152,22 @@ def fix_local_rank_argv(argv):
             argv[index] = '--local_rank' + arg[len('--local-rank'):]
 
 
+PKG_RESOURCES_WARNING = 'pkg_resources is deprecated as an API'
+
+
+def quiet_pkg_resources_warning():
+    import os
+    import warnings
+    if sys.warnoptions or os.environ.get('MMSEG_DISTILL_VERBOSE'):
+        return
+    warnings.filterwarnings('ignore', message=PKG_RESOURCES_WARNING, category=UserWarning)
+
+
 def install():
     if not any(isinstance(f, QuantizationFallbackFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, QuantizationFallbackFinder())
     fix_local_rank_argv(getattr(sys, 'argv', None))
+    quiet_pkg_resources_warning()
 
 
 install()

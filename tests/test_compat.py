@@ -216,3 +216,29 @@ def test_record_modified_in_place_later_is_an_error_not_a_wrong_value():
         model(torch.randn(1, 2, 4, 4))
     with pytest.raises(RuntimeError, match="student recorder 'feat'.*modified in place"):
         distiller.get_record('feat', True)
+
+
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
+def test_the_pinned_setuptools_deprecation_note_is_silenced_unless_asked_for():
+    def stderr_of(**env):
+        return subprocess.run([sys.executable, '-c', 'import pkg_resources'], text=True,
+                              capture_output=True, env=dict(os.environ, **env)).stderr
+    assert 'pkg_resources is deprecated' not in stderr_of()
+    assert 'pkg_resources is deprecated' in stderr_of(MMSEG_DISTILL_VERBOSE='1')
+    assert 'pkg_resources is deprecated' in stderr_of(PYTHONWARNINGS='default')
+
+
+def test_building_a_model_prints_none_of_mmsegs_per_build_notes(monkeypatch):
+    import warnings
+
+    from tiny_pair import STUDENT_CFG
+
+    from mmseg_distill.models import ModelFromConfig
+    for verbose, expected in ((None, False), ('1', True)):
+        if verbose:
+            monkeypatch.setenv('MMSEG_DISTILL_VERBOSE', verbose)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            ModelFromConfig(STUDENT_CFG, random_init=True)
+        notes = [str(w.message) for w in caught if 'build_loss' in str(w.message)]
+        assert bool(notes) == expected

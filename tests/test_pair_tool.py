@@ -142,3 +142,133 @@ def test_term_share_hook_logs_shares_and_warns_once_when_a_term_leaves_the_band(
     assert scalars['train/share_loss_kd'] == 800.0
     assert 'train/share_loss_icsd' not in scalars
     assert len(warnings_) == 1 and 'distill.loss_kd is dominant' in warnings_[0]
+
+
+# ------------------------------------------------------------------ a user's own folder
+def _points():
+    from mmseg_distill.pairing import RecordingPoint
+    teacher = [RecordingPoint('SegHeadFeature (decode)', 'head feature', 64, (8, 8), 8),
+               RecordingPoint('SegLogits (decode)', 'logits', 7, (8, 8), 8)]
+    student = [RecordingPoint('SegHeadFeature (decode)', 'head feature', 32, (8, 8), 8),
+               RecordingPoint('SegLogits (decode)', 'logits', 7, (8, 8), 8)]
+    return teacher, student
+
+
+def test_ka_stage2_names_the_stage1_checkpoint_of_the_schedule_the_leaf_inherits(tmp_path):
+    from mmengine.config import Config
+
+    from mmseg_distill.pairing import Pair, leaf_texts
+    student_cfg = Config(dict(train_cfg=dict(type='IterBasedTrainLoop', max_iters=160000)))
+    schedule = Config(dict(train_cfg=dict(type='IterBasedTrainLoop', max_iters=100)))
+    out = str(tmp_path / 'leaves' / 'ka_x.py')
+    pair = Pair('t.py', 's.py', 'ka', out, (64, 64), 7, schedule='sched.py')
+    texts = dict(leaf_texts(pair, *_points(), student_cfg, schedule_cfg=schedule))
+    stage2 = texts[out]
+    assert "ka_x_stage1/iter_100.pth'" in stage2 and 'iter_160000' not in stage2
+    pair = Pair('t.py', 's.py', 'ka', out, (64, 64), 7)
+    stage2 = dict(leaf_texts(pair, *_points(), student_cfg))[out]
+    assert "ka_x_stage1/iter_160000.pth'" in stage2
+
+
+def test_every_path_the_leaf_names_resolves_from_the_leaf_wherever_it_is_run(tmp_path,
+                                                                             monkeypatch):
+    from mmengine.config import Config
+
+    from mmseg_distill.pairing import Pair, leaf_texts
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'my_configs').mkdir()
+    (tmp_path / 'my_configs' / 'data.py').write_text("crop_size = (64, 64)\n")
+    (tmp_path / 'my_configs' / 'sched.py').write_text(
+        "train_cfg = dict(type='IterBasedTrainLoop', max_iters=8)\n")
+    (tmp_path / 'models').mkdir()
+    for name in ('t.py', 's.py'):
+        (tmp_path / 'models' / name).write_text('model = dict()\n')
+    (tmp_path / 'run').mkdir()
+    (tmp_path / 'run' / 'teacher.pth').write_bytes(b'')
+    out = 'leaves/deep/ka_x.py'
+    pair = Pair('models/t.py', 'models/s.py', 'ka', out, (64, 64), 7, 'my_configs/data.py',
+                'run/teacher.pth', 'my_configs/sched.py', seed=3,
+                init_checkpoint='leaves/deep/ka_x_init_architecture.pth')
+    texts = leaf_texts(pair, *_points(), Config(dict(train_cfg=dict(max_iters=160000))),
+                       schedule_cfg=Config.fromfile('my_configs/sched.py'))
+    for path, text in texts:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    monkeypatch.chdir('/')  # another working directory: everything still resolves
+    cfg = Config.fromfile(str(tmp_path / out))
+    assert cfg.crop_size == (64, 64) and cfg.train_cfg.max_iters == 8  # the _base_ files
+    assert osp.samefile(cfg.model.architecture.cfg_path, tmp_path / 'models' / 's.py')
+    assert osp.samefile(cfg.model.teacher.cfg_path, tmp_path / 'models' / 't.py')
+    assert osp.samefile(cfg.model.teacher_ckpt, tmp_path / 'run' / 'teacher.pth')
+    assert osp.normpath(cfg.load_from) == str(tmp_path / 'leaves/deep/ka_x_init_architecture.pth')
+    assert cfg.randomness.seed == 3
+    checkpoint = cfg.model.distiller.connectors.teacher_autoencoder.checkpoint
+    assert osp.normpath(checkpoint) == str(tmp_path / 'work_dirs/ka_x_stage1/iter_8.pth')
+    stage1 = Config.fromfile(str(tmp_path / 'leaves/deep/ka_x_stage1.py'))
+    assert stage1.get('load_from') is None  # stage 1 trains no student
+
+
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
+def test_a_missing_teacher_checkpoint_is_named_before_anything_is_written(tmp_path):
+    code, _, err = pair_tool(TEACHER_CFG, STUDENT_CFG, '--method', 'pixel_kd', '--num-classes',
+                             7, '--crop', 64, 64, '--out', 'leaves/kd.py', '--teacher-ckpt',
+                             'work_dirs/teacher/iter_4.pth', cwd=tmp_path)
+    assert code == 2
+    assert '--teacher-ckpt work_dirs/teacher/iter_4.pth: no such file' in err
+    assert 'Traceback' not in err and not (tmp_path / 'leaves').exists()
+
+
+@pytest.mark.e2e  # runs the tool (or Python) in a subprocess
+def test_relative_paths_a_baseline_and_a_bad_mask_from_a_users_folder(
+        briefly_trained_teacher, tmp_path):
+    from mmengine.config import Config
+    cwd, teacher = briefly_trained_teacher
+    (cwd / 'my_configs').mkdir(exist_ok=True)
+    (cwd / 'my_configs' / 'data.py').write_text(f"_base_ = ['{DATA}']\n")
+    teacher_cfg = osp.relpath(TEACHER_CFG, cwd)
+    code, out, err = pair_tool(teacher_cfg, STUDENT_CFG, '--method', 'aicsd', '--num-classes', 7,
+                               '--crop', 64, 64, '--out', 'leaves/aicsd.py', '--teacher-ckpt',
+                               osp.relpath(teacher, cwd), '--data', 'my_configs/data.py',
+                               '--schedule', 'mmseg_distill::_base_/schedules/tiny_cpu.py',
+                               '--seed', 5, cwd=cwd)
+    assert code == 0, err[-3000:]
+    assert '[data] scanned 32 training samples' in out
+    # ALW: the share at the first iteration beside the one at full weight
+    assert 'share at iteration 0 (scheduled weight)' in out and '(x0)' in out
+    leaf = Config.fromfile(str(cwd / 'leaves' / 'aicsd.py'))  # its _base_ resolved
+    assert leaf.randomness.seed == 5 and osp.isfile(leaf.load_from)
+    assert osp.isfile(leaf.model.teacher_ckpt) and osp.isfile(leaf.model.teacher.cfg_path)
+    baseline = Config.fromfile(str(cwd / 'leaves' / 'aicsd_baseline.py'))
+    assert baseline.model.type == 'EncoderDecoder' and baseline.randomness.seed == 5
+    assert baseline.train_cfg == leaf.train_cfg and \
+        baseline.train_dataloader == leaf.train_dataloader
+    assert osp.samefile(baseline.load_from, cwd / 'leaves' / 'aicsd_init.pth')
+    import torch
+    plain = torch.load(baseline.load_from)['state_dict']
+    prefixed = torch.load(leaf.load_from)['state_dict']
+    assert set(prefixed) == {'architecture.' + k for k in plain}
+    assert all(torch.equal(plain[k], prefixed['architecture.' + k]) for k in plain)
+    # a mask value that is neither a class nor the ignore index: named, nothing written
+    import cv2
+    import numpy as np
+    bad = tmp_path / 'bad'
+    for sub in ('img_dir/train', 'ann_dir/train'):
+        (bad / sub).mkdir(parents=True)
+    for index in range(3):
+        cv2.imwrite(str(bad / 'img_dir/train' / f'{index}.png'), np.zeros((64, 64, 3), np.uint8))
+        mask = np.zeros((64, 64), np.uint8)
+        mask[10:20, 10:20] = 9 if index == 1 else 255
+        cv2.imwrite(str(bad / 'ann_dir/train' / f'{index}.png'), mask)
+    (cwd / 'my_configs' / 'bad.py').write_text(
+        f"_base_ = ['{DATA}']\n"
+        f"train_dataloader = dict(dataset=dict(_delete_=True, type='BaseSegDataset',\n"
+        f"    data_root='{bad}', img_suffix='.png', seg_map_suffix='.png',\n"
+        "    data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),\n"
+        "    pipeline=_base_.train_pipeline))\n")
+    code, out, err = pair_tool(teacher_cfg, STUDENT_CFG, '--method', 'pixel_kd', '--num-classes',
+                               7, '--crop', 64, 64, '--out', 'leaves/bad.py', '--data',
+                               'my_configs/bad.py', cwd=cwd)
+    assert code == 2
+    assert f"{bad / 'ann_dir/train/1.png'} has label value(s) 9" in out
+    assert 'num_classes=7' in out and 'ignores 255' in out
+    assert not (cwd / 'leaves' / 'bad.py').exists()

@@ -42,7 +42,8 @@ def test_export_hook_writes_the_student_of_the_last_checkpoint(tmp_path):
     (tmp_path / 'last_checkpoint').write_text(str(ckpt))
     logs = []
     runner = types.SimpleNamespace(
-        work_dir=str(tmp_path), cfg=types.SimpleNamespace(filename='/x/pixel-kd_tiny.py'),
+        work_dir=str(tmp_path), model=algorithm,
+        cfg=types.SimpleNamespace(filename='/x/pixel-kd_tiny.py'),
         logger=types.SimpleNamespace(info=logs.append, warning=logs.append))
     ExportStudentHook().after_run(runner)
     files = list((tmp_path / 'student').glob('*.pth'))

@@ -2,7 +2,8 @@
 
     python tools/inspect_pair.py TEACHER STUDENT [--method M] [--num-classes K] [--crop H W]
         [--out LEAF.py] [--data DATA_CFG] [--schedule SCHEDULE_CFG] [--teacher-ckpt CKPT]
-        [--keep-source-weights] [--check] [--allow-out-of-band]
+        [--keep-source-weights] [--check] [--allow-out-of-band] [--seed S]
+        [--no-initial-student]
 
 Both models are built with random weights (nothing is downloaded) and run at the crop size.
 
@@ -13,8 +14,15 @@ Both models are built with random weights (nothing is downloaded) and run at the
   prints each term's share, and writes the weights: a term whose source weight puts it outside
   [1e-3, 100] x the task loss gets the project's calibrated weight (with the measurement in a
   comment), unless ``--keep-source-weights``;
+- beside the leaf: the baseline config (``<leaf>_baseline.py``, the student alone on the same
+  data, crop, schedule and seed, for ``mim train mmseg``) and the initial student both start
+  from (``<leaf>_init.pth``; the leaf reads ``<leaf>_init_architecture.pth``);
+- with ``--data``: a sample of the training masks is scanned (a value that is neither a class
+  nor the ignore index is an error naming the file; images smaller than the crop a warning);
 - ``--check``: builds what was written, runs one training iteration (KA: stage 1, then stage 2
   from it) and fails on a term outside the band unless ``--allow-out-of-band``.
+
+Every path written into the leaf resolves from the leaf's own folder.
 """
 import argparse
 import os
@@ -52,21 +60,66 @@ def parse_args(argv=None):
                         help='build what was written and run one training iteration')
     parser.add_argument('--allow-out-of-band', action='store_true',
                         help='--check passes with dead or dominant terms')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the leaf and its baseline (data order, initial student)')
+    parser.add_argument('--no-initial-student', action='store_true',
+                        help='write no initial student: leaf and baseline then initialise the '
+                        'student each in its own run (not the same weights)')
     args = parser.parse_args(argv)
     if args.method and not args.out:
         parser.error('--method needs --out LEAF.py')
     return args
 
 
-def load_data_cfg(path):
+def load_cfg(path, what):
+    """A config given on the command line, or an error naming the option and the path."""
     from mmseg_distill.utils import load_config
-    return load_config(path) if path else None
+    if not path:
+        return None
+    if '::' not in path and not osp.isfile(path):
+        raise FileNotFoundError(f'{what} {path}: no such file (working directory '
+                                f'{osp.abspath(".")})')
+    return load_config(path)
+
+
+def check_inputs(args):
+    """Every file the leaf will name exists, before anything is written."""
+    if args.teacher_ckpt and not osp.isfile(args.teacher_ckpt):
+        raise FileNotFoundError(f'--teacher-ckpt {args.teacher_ckpt}: no such file (working '
+                                f'directory {osp.abspath(".")}); nothing was written')
+    return load_cfg(args.data, '--data'), load_cfg(args.schedule, '--schedule')
+
+
+def scan_data(data_cfg, num_classes, crop, student_cfg):
+    """Scan the training masks of ``data_cfg``; the report's lines and whether it failed."""
+    from mmseg_distill.utils.data_check import crop_of, scan_training_data
+    ignore = 255
+    head = student_cfg.model.get('decode_head')
+    head = head[-1] if isinstance(head, (list, tuple)) else head  # a cascade: the last stage
+    if isinstance(head, dict):
+        ignore = head.get('ignore_index', 255)
+        num_classes = num_classes or head.get('num_classes')
+    if not num_classes:
+        return ['[data] not scanned: the class count is unknown (pass --num-classes)'], False
+    report = scan_training_data(data_cfg, num_classes, ignore, crop_of(data_cfg) or crop)
+    lines = [f'[data] scanned {report.scanned} training samples of --data: label values 0..'
+             f'{num_classes - 1} and {ignore} (ignored) expected']
+    lines += [f'[data] error: {e}' for e in report.errors]
+    lines += [f'[data] warning: {w}' for w in report.warnings]
+    return lines, bool(report.errors)
 
 
 def measure(leaf, pair, stage1_checkpoint, batches, data_cfg):
+    """Each term's share on ``leaf`` (with the first-iteration factors of a weight schedule)."""
+    from mmengine.config import Config
+
     from mmseg_distill.pairing.check import build_leaf_model, measure_leaf
+    from mmseg_distill.pairing.shares import apply_start_factors, schedule_start_factors
     model = build_leaf_model(leaf, stage1_checkpoint, pair.teacher_ckpt)
-    return measure_leaf(model, pair.crop, pair.num_classes or 19, batches, data_cfg)
+    terms, task = measure_leaf(model, pair.crop, pair.num_classes or 19, batches, data_cfg)
+    factors, task_factor = schedule_start_factors(Config.fromfile(leaf))
+    apply_start_factors(terms, factors)
+    return terms, task, task_factor
 
 
 def in_band_weights(terms, calibrate, what):
@@ -101,6 +154,16 @@ def write(texts, notes_by_leaf):
         print(f'[inspect_pair] wrote {path}')
 
 
+def write_baseline(leaf, init):
+    from mmseg_distill.pairing.baseline import baseline_text
+    from mmseg_distill.pairing.leaves import baseline_path
+    path = baseline_path(leaf)
+    with open(path, 'w') as f:
+        f.write(baseline_text(leaf, path, init))
+    print(f'[inspect_pair] wrote {path} (the baseline: the student alone, same data, schedule, '
+          f'seed and initial weights; mim train mmseg {path})')
+
+
 def run(args) -> int:
     import mmseg_distill  # noqa: F401
     from mmseg_distill.pairing import (CropTooSmall, Pair, PairError, build_random, check_crop,
@@ -122,14 +185,36 @@ def run(args) -> int:
     if not args.method:
         print(format_side_by_side(teacher_points, student_points))
         return 0
-    pair = Pair(args.teacher, args.student, args.method, args.out, crop, args.num_classes,
-                args.data, args.teacher_ckpt, args.schedule)
-    data_cfg = load_data_cfg(args.data)
     try:
-        texts = leaf_texts(pair, teacher_points, student_points, student_cfg, data_cfg=data_cfg)
+        data_cfg, schedule_cfg = check_inputs(args)
+    except FileNotFoundError as error:
+        print(f'[inspect_pair] {error}', file=sys.stderr)
+        return 2
+    if data_cfg is not None:
+        lines, failed = scan_data(data_cfg, args.num_classes, crop, student_cfg)
+        print('\n'.join(lines))
+        if failed:
+            print('[inspect_pair] the training data has labels the model cannot learn; '
+                  'nothing was written', file=sys.stderr)
+            return 2
+    init = None
+    if not args.no_initial_student:
+        from mmseg_distill.pairing.baseline import initial_student_paths
+        init = initial_student_paths(args.out)
+    pair = Pair(args.teacher, args.student, args.method, args.out, crop, args.num_classes,
+                args.data, args.teacher_ckpt, args.schedule, args.seed,
+                init[1] if init else None)
+    try:
+        texts = leaf_texts(pair, teacher_points, student_points, student_cfg, data_cfg=data_cfg,
+                           schedule_cfg=schedule_cfg)
     except PairError as error:
         print(f'[inspect_pair] {error}', file=sys.stderr)
         return 2
+    if init:
+        from mmseg_distill.pairing.baseline import write_initial_student
+        write_initial_student(args.student, args.out, args.num_classes, args.seed)
+        print(f'[inspect_pair] wrote {init[0]} and {init[1]} (the initial student of the leaf '
+              'and its baseline)')
     write(texts, {})
     source = 'training batches of the data config' if data_cfg is not None else \
         f'random inputs at {crop[0]}x{crop[1]}'
@@ -144,7 +229,7 @@ def run(args) -> int:
         if path.endswith('_stage1.py'):
             stage1 = save_stage1(build_leaf_model(path, None, args.teacher_ckpt))
             continue
-        terms, task = measure(path, pair, stage1, args.batches, data_cfg)
+        terms, task, task_factor = measure(path, pair, stage1, args.batches, data_cfg)
         weights[path], notes[path] = in_band_weights(terms, calibrate, what)
         changed = []
         for name, (weight, _) in weights[path].items():
@@ -153,13 +238,15 @@ def run(args) -> int:
                            f'{terms[name].share * weight / terms[name].weight:.3g})')
             terms[name].share *= weight / terms[name].weight
             terms[name].weight = weight
-        reports.append(format_shares(terms, task, f'{osp.basename(path)} ({what}):') +
+        reports.append(format_shares(terms, task, f'{osp.basename(path)} ({what}):',
+                                     task_factor) +
                        ''.join(f'\ncalibrated {line}' for line in changed) +
                        ''.join(f'\nout of band (kept): {note}' for note in notes[path]))
     if any(weights.values()) or any(notes.values()):
         texts = leaf_texts(pair, teacher_points, student_points, student_cfg, weights,
-                           data_cfg=data_cfg)
+                           data_cfg=data_cfg, schedule_cfg=schedule_cfg)
         write(texts, notes)
+    write_baseline(args.out, init[0] if init else None)
     print('\n\n'.join(reports))
     if not args.teacher_ckpt:
         print('\n[inspect_pair] measured with a random teacher: the shares are indicative and '
@@ -167,6 +254,17 @@ def run(args) -> int:
               'for the weights training will need.')
     if not args.check:
         return 0
+    if data_cfg is None:  # --data scanned its masks already; else the leaf's own data
+        from mmengine.config import Config
+        try:
+            lines, failed = scan_data(Config.fromfile(args.out), args.num_classes, crop,
+                                      student_cfg)
+        except Exception as error:  # best effort: the data may live on another machine
+            lines, failed = [f'[check] the training data was not scanned: '
+                             f'{type(error).__name__}: {error}'], False
+        print('\n'.join(lines))
+        if failed:
+            return 1
     checked_stage1 = None
     for path, _ in texts:
         model = build_leaf_model(path, checked_stage1, args.teacher_ckpt)

@@ -95,7 +95,7 @@ def main():
     import torch
 
     import mmseg_distill  # noqa: F401
-    from mmseg_distill.evidence import measure_students
+    from mmseg_distill.evidence import left_out, measure_students
     from mmseg_distill.utils import load_config
     torch.set_grad_enabled(False)
     teacher = load_model(args.teacher_cfg, args.teacher_ckpt, args.num_classes)
@@ -110,6 +110,10 @@ def main():
     with open(osp.join(args.out, 'transfer.json'), 'w') as f:
         json.dump(results, f, indent=1)
     table = markdown(results, args.student[0][0])
+    reasons = left_out(teacher, students, encoder, pre_relu)
+    if reasons:
+        table += '\n\nNot measured:\n' + '\n'.join(
+            f'- {relation}: {why}' for relation, why in reasons.items())
     with open(osp.join(args.out, 'transfer.md'), 'w') as f:
         f.write(table + '\n')
     print(table)

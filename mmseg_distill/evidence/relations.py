@@ -1,4 +1,5 @@
 """Relation distances between students and a teacher on the same batches."""
+import re
 import statistics
 from typing import Dict, Iterable, List, Optional
 
@@ -79,19 +80,60 @@ class Relations:
         return {k: float(v) for k, v in out.items()}
 
 
+AUX_LOGITS = re.compile(r'^auxiliary_head(\.\d+)?\.conv_seg$')
+
+
+def aux_logit_sources(model: nn.Module) -> List[str]:
+    """The classifiers of every auxiliary head (one head, or a list of them as BiSeNetV1 and
+    Fast-SCNN have)."""
+    return [name for name, _ in model.named_modules() if AUX_LOGITS.match(name)]
+
+
 def _recorders(model: nn.Module, pre_relu: Optional[str]):
     from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 
     from ..models.task_modules import SegHeadFeatureRecorder, SegLogitsRecorder
     recorders = {'logits': SegLogitsRecorder(), 'feature': SegHeadFeatureRecorder()}
-    modules = dict(model.named_modules())
-    if 'auxiliary_head.conv_seg' in modules:
-        recorders['aux_logits'] = ModuleOutputsRecorder('auxiliary_head.conv_seg')
+    for source in aux_logit_sources(model):
+        recorders[f'aux_logits:{source}'] = ModuleOutputsRecorder(source)
     if pre_relu:
         recorders['pre_relu'] = ModuleOutputsRecorder(pre_relu)
     for recorder in recorders.values():
         recorder.initialize(model)
     return recorders
+
+
+def _closest_aux(records: dict) -> dict:
+    """Keep, as ``aux_logits``, the auxiliary logits whose size is closest to the logits' (the
+    one the pair tool's DSD leaf records: the auxiliary head whose stride is closest)."""
+    aux = [(name, value) for name, value in records.items() if name.startswith('aux_logits:')]
+    out = {name: value for name, value in records.items() if not name.startswith('aux_logits:')}
+    if aux and 'logits' in out:
+        height = out['logits'].shape[-2]
+        out['aux_logits'] = min(aux, key=lambda item: abs(item[1].shape[-2] - height))[1]
+    return out
+
+
+def left_out(teacher: nn.Module, students: Dict[str, nn.Module],
+             encoder: Optional[nn.Module] = None,
+             pre_relu: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """{relation: why it is not measured} for the relations these models and options leave
+    out (an empty dict when every relation is measured)."""
+    pre_relu = pre_relu or {}
+    reasons = {}
+    without_aux = [name for name, model in dict(teacher=teacher, **students).items()
+                   if not aux_logit_sources(model)]
+    if without_aux:
+        reasons['psd'] = (f"no auxiliary head on {', '.join(without_aux)}: PSD in CIRKD's form "
+                          'compares [auxiliary logits, feature, logits] on both models')
+    if encoder is None:
+        reasons['ka_affinity'] = reasons['ka_cka'] = \
+            "needs KA's stage-1 encoder (--ka-stage1 CKPT)"
+    missing = [name for name in ['teacher'] + list(students) if name not in pre_relu]
+    if missing:
+        reasons['pairwise'] = (f"needs the pre-ReLU module of {', '.join(missing)} "
+                               '(--pre-relu NAME=MODULE)')
+    return reasons
 
 
 def record(model: nn.Module, recorders, inputs: torch.Tensor, data_samples) -> dict:
@@ -105,8 +147,8 @@ def record(model: nn.Module, recorders, inputs: torch.Tensor, data_samples) -> d
     finally:
         for recorder in recorders.values():
             recorder.__exit__(None, None, None)
-    return {name: recorder.data_buffer[0].float() for name, recorder in recorders.items()
-            if recorder.data_buffer}
+    return _closest_aux({name: recorder.data_buffer[0].float()
+                         for name, recorder in recorders.items() if recorder.data_buffer})
 
 
 def measure_students(teacher: nn.Module, students: Dict[str, nn.Module],

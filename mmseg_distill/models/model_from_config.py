@@ -8,6 +8,7 @@ from mmengine.utils import import_modules_from_strings
 from mmrazor.registry import MODELS
 
 from ..utils.config import load_config
+from ..utils.quiet import MMSEG_BUILD_NOTES, quiet
 from .head_families import head_configs, needs_mmdet, set_num_classes
 
 
@@ -77,6 +78,6 @@ def ModelFromConfig(cfg_path: str, pretrained: bool = False, num_classes: Option
 
 def build_in_scope(model_cfg: ConfigDict, scope: str, **kwargs):
     """Build a model config of ``load_model_cfg`` in its own default scope."""
-    with DefaultScope.overwrite_default_scope(scope):
+    with DefaultScope.overwrite_default_scope(scope), quiet(*MMSEG_BUILD_NOTES):
         import_modules_from_strings(f'{scope}.models', allow_failed_imports=True)
         return ROOT_MODELS.build(model_cfg, default_args=kwargs or None)

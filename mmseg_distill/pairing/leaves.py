@@ -9,7 +9,7 @@ data config, ``data``). Weights come from the fragment (their sources are in its
 calibrated ones).
 """
 import os.path as osp
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..methods import METHODS
@@ -32,7 +32,12 @@ class PairError(ValueError):
 @dataclass
 class Pair:
     """What the leaf is for: configs (files or ``package::`` paths), method, class count, the
-    crop the models were inspected at, and an optional data config to inherit."""
+    crop the models were inspected at, and an optional data config to inherit.
+
+    File paths are as the user gave them (relative to the working directory); the leaf writes
+    each so that it resolves from the leaf's own folder (``anchored``). ``seed`` is the run's
+    seed; ``init_checkpoint`` the initial student (``architecture.`` keys) the leaf starts from,
+    shared with the baseline config."""
     teacher: str
     student: str
     method: str
@@ -42,6 +47,30 @@ class Pair:
     data: Optional[str] = None
     teacher_ckpt: Optional[str] = None
     schedule: Optional[str] = None
+    seed: Optional[int] = None
+    init_checkpoint: Optional[str] = None
+
+
+# ------------------------------------------------------------------------------ paths
+def is_file_path(path: Optional[str]) -> bool:
+    return bool(path) and '::' not in path
+
+
+def base_path(path: str, leaf: str) -> str:
+    """A ``_base_`` entry: MMEngine resolves a relative one from the leaf's folder."""
+    if not is_file_path(path) or osp.isabs(path):
+        return path
+    return osp.relpath(osp.abspath(path), osp.dirname(osp.abspath(leaf)))
+
+
+def anchored(path: Optional[str], leaf: str) -> Optional[str]:
+    """A path read at run time (a config a model is built from, a checkpoint): relative to the
+    leaf's folder through MMEngine's ``{{ fileDirname }}`` (the leaf then works from any
+    working directory and moves with its folder); ``package::`` and absolute paths as given."""
+    if not is_file_path(path) or osp.isabs(path):
+        return path
+    relative = osp.relpath(osp.abspath(path), osp.dirname(osp.abspath(leaf)))
+    return '{{ fileDirname }}/' + relative
 
 
 @dataclass
@@ -137,7 +166,8 @@ def _classifier_features(teacher, student, method):
     return points_of(teacher, 'head feature')[0], points_of(student, 'head feature')[0]
 
 
-def plan_ka(teacher, student, stage1_checkpoint: str) -> Tuple[Plan, Plan]:
+def plan_ka(teacher, student, stage1_checkpoint: str, stage1_note: str = ''
+            ) -> Tuple[Plan, Plan]:
     t_feat, s_feat = _classifier_features(teacher, student, 'ka')
     code = max(t_feat.channels // 2, 1)
     stage1 = Plan('ka_stage1.py', [
@@ -147,8 +177,7 @@ def plan_ka(teacher, student, stage1_checkpoint: str) -> Tuple[Plan, Plan]:
         'connectors=dict(\n'
         '        teacher_autoencoder=dict(\n'
         f'            in_channels={t_feat.channels},\n'
-        '            # the last checkpoint of the stage-1 run (relative to the working '
-        'directory)\n'
+        f'            # the last checkpoint of the stage-1 run{stage1_note}\n'
         f"            checkpoint='{stage1_checkpoint}'),\n"
         f'        student_adapter=dict(in_channel={s_feat.channels}, out_channel={code}),\n'
         f'        student_affinity_adapter=dict(in_channel={s_feat.channels}, '
@@ -158,13 +187,14 @@ def plan_ka(teacher, student, stage1_checkpoint: str) -> Tuple[Plan, Plan]:
     return stage1, stage2
 
 
-def plan(method: str, teacher, student, stage1_checkpoint: str = '') -> List[Plan]:
+def plan(method: str, teacher, student, stage1_checkpoint: str = '',
+         stage1_note: str = '') -> List[Plan]:
     """The leaf plans of ``method`` for this pair (two for KA: stage 1, stage 2)."""
     check_same_classes(teacher, student, method)
     if method == 'dsd':
         return [plan_dsd(teacher, student)]
     if method == 'ka':
-        return list(plan_ka(teacher, student, stage1_checkpoint))
+        return list(plan_ka(teacher, student, stage1_checkpoint, stage1_note))
     if method == 'pfs':
         _classifier_features(teacher, student, 'pfs')
     return [Plan(METHODS[method].fragment)]
@@ -172,14 +202,15 @@ def plan(method: str, teacher, student, stage1_checkpoint: str = '') -> List[Pla
 
 # ------------------------------------------------------------------------------ writing
 def model_block(pair: Pair, plan_: Plan, weights: Dict[str, Tuple[float, str]],
-                data_preprocessor: Optional[dict]) -> str:
+                data_preprocessor: Optional[dict], leaf: str) -> str:
     classes = f', num_classes={pair.num_classes}' if pair.num_classes else ''
+    student, teacher = anchored(pair.student, leaf), anchored(pair.teacher, leaf)
     lines = ['model = dict(',
-             f"    architecture=dict(type='ModelFromConfig', cfg_path='{pair.student}'{classes}),",
-             f"    teacher=dict(type='ModelFromConfig', cfg_path='{pair.teacher}'{classes}, "
+             f"    architecture=dict(type='ModelFromConfig', cfg_path='{student}'{classes}),",
+             f"    teacher=dict(type='ModelFromConfig', cfg_path='{teacher}'{classes}, "
              'random_init=True),',
              '    # the trained teacher (required for real training; None only for --check)',
-             f'    teacher_ckpt={pair.teacher_ckpt!r},']
+             f'    teacher_ckpt={anchored(pair.teacher_ckpt, leaf)!r},']
     if data_preprocessor:
         lines.append('    # the student\'s preprocessing, padded to the crop of the data config')
         lines.append(f'    data_preprocessor={data_preprocessor!r},')
@@ -198,14 +229,18 @@ def model_block(pair: Pair, plan_: Plan, weights: Dict[str, Tuple[float, str]],
     return '\n'.join(lines) + '\n'
 
 
-def training_settings(student_cfg, pair: Pair) -> str:
+def training_settings(student_cfg, pair: Pair, leaf: str) -> str:
     """The student config's data, schedule and runtime, written out (without what the data and
     schedule configs of the pair, inherited instead, provide); the distillation validation
-    loop; the student export hook."""
+    loop; the student export hook; the seed and initial student of the pair."""
     from mmengine.config import Config
     inherited = (DATA_KEYS if pair.data else ()) + (SCHEDULE_KEYS if pair.schedule else ())
     keys = [k for k in TRAINING_KEYS if k in student_cfg and k not in inherited]
     settings = {k: student_cfg[k] for k in keys}
+    if pair.seed is not None:
+        settings['randomness'] = dict(settings.get('randomness', {}), seed=pair.seed)
+    if pair.init_checkpoint:
+        settings['load_from'] = anchored(pair.init_checkpoint, leaf)
     # in default_hooks (merged by key), so hooks a user adds to custom_hooks never replace them:
     # the student for plain MMSeg at the end; each term's share of the task loss while training
     settings['default_hooks'] = dict(settings.get('default_hooks', {}),
@@ -240,29 +275,50 @@ def stage1_path(out: str) -> str:
     return out[:-3] + '_stage1.py'
 
 
+def baseline_path(out: str) -> str:
+    """The plain student's config written beside the leaf (``mim train mmseg``)."""
+    return out[:-3] + '_baseline.py'
+
+
+def max_iters_of(student_cfg, schedule_cfg=None) -> int:
+    """The iterations the leaf trains for: the schedule config's where the leaf inherits one,
+    else the student config's."""
+    for cfg in (schedule_cfg, student_cfg):
+        if cfg is not None and 'train_cfg' in cfg:
+            return cfg.train_cfg.get('max_iters', 0)
+    return 0
+
+
 def leaf_texts(pair: Pair, teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint],
                student_cfg, weights: Optional[Dict[str, Dict[str, Tuple[float, str]]]] = None,
-               data_cfg=None) -> List[Tuple[str, str]]:
+               data_cfg=None, schedule_cfg=None) -> List[Tuple[str, str]]:
     """[(path, text)] of the leaves for ``pair`` (KA: stage 1 then stage 2).
 
     ``weights``: per leaf path, {loss name: (weight, comment)} overriding the fragment's.
-    ``data_cfg``: the loaded data config (when ``pair.data`` is given).
+    ``data_cfg`` / ``schedule_cfg``: the loaded data and schedule configs (when ``pair.data``
+    / ``pair.schedule`` are given). KA's stage-2 leaf names the last checkpoint of the stage-1
+    run in its default work directory (``work_dirs/<stage-1 leaf name>`` of the working
+    directory the tool runs in) after the iterations the stage-1 leaf really trains.
     """
     weights = weights or {}
     header = (f'# Written by tools/inspect_pair.py: {pair.method} from {pair.teacher} to '
               f'{pair.student}, crop {pair.crop[0]}x{pair.crop[1]}.\n')
     stage1_leaf = stage1_path(pair.out)
     stage1_work = osp.join('work_dirs', osp.basename(stage1_leaf)[:-3])
-    max_iters = student_cfg.get('train_cfg', {}).get('max_iters', 0)
-    plans = plan(pair.method, teacher, student, f'{stage1_work}/iter_{max_iters}.pth')
+    max_iters = max_iters_of(student_cfg, schedule_cfg)
+    stage1_ckpt = anchored(f'{stage1_work}/iter_{max_iters}.pth', pair.out)
+    plans = plan(pair.method, teacher, student, stage1_ckpt,
+                 f' (mim train mmrazor {osp.basename(stage1_leaf)} run from '
+                 f'{osp.abspath(".")}; another --work-dir: change it)')
     paths = [stage1_leaf, pair.out] if pair.method == 'ka' else [pair.out]
-    settings = training_settings(student_cfg, pair)
     preprocessor = data_preprocessor_for(student_cfg, data_cfg)
     texts = []
     for path, plan_ in zip(paths, plans):
         bases = [f'mmseg_distill::_base_/distill/{plan_.fragment}'] + \
-            [base for base in (pair.data, pair.schedule) if base]
+            [base_path(base, path) for base in (pair.data, pair.schedule) if base]
+        # stage 1 trains the teacher's auto-encoder only: no initial student to share
+        leaf_pair = pair if path == pair.out else replace(pair, init_checkpoint=None)
         texts.append((path, header + f'_base_ = {bases!r}\n' +
-                      model_block(pair, plan_, weights.get(path, {}), preprocessor) +
-                      settings))
+                      model_block(pair, plan_, weights.get(path, {}), preprocessor, path) +
+                      training_settings(student_cfg, leaf_pair, path)))
     return texts

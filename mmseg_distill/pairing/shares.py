@@ -28,6 +28,17 @@ class TermStats:
     unweighted: float
     spread: float
     share: Optional[float] = None
+    # the weight's multiplier at the first training iteration where a schedule (AICSD's ALW)
+    # scales it; None where the weight is constant
+    start_factor: Optional[float] = None
+
+    @property
+    def start_share(self) -> Optional[float]:
+        """The share at the first iteration: the term at its scheduled weight against the task
+        loss at full weight (a schedule that ramps the task loss too is named in the table)."""
+        if self.share is None or self.start_factor is None:
+            return None
+        return self.share * self.start_factor
 
     @property
     def weighted(self) -> float:
@@ -100,17 +111,64 @@ def measure_terms(model, batches: Iterable[Tuple[torch.Tensor, list]]
     return terms, mean_task
 
 
-def format_shares(terms: Dict[str, TermStats], task: Optional[float], heading: str) -> str:
-    """A Markdown table of every term: weight, unweighted, weighted, share, status."""
+ALW_PREFIX = 'distiller.distill_losses.'
+
+
+def schedule_start_factors(cfg) -> Tuple[Dict[str, float], Optional[float]]:
+    """({loss name: weight multiplier at iteration 0}, the task loss's multiplier) of the
+    ``AdaptiveLossWeightHook`` in a distillation config's ``custom_hooks`` (({}, None) without
+    one): falling terms start at 1, rising ones at ``floor``."""
+    from ..engine.hooks.loss_weight_scheduler_hook import alw_factors
+    factors, task = {}, None
+    for hook in cfg.get('custom_hooks', []) or []:
+        if not str(hook.get('type', '')).endswith('AdaptiveLossWeightHook'):
+            continue
+        falling, rising = alw_factors(0.0, hook.get('floor', 0.0))
+        for paths, factor in ((hook.get('falling', ()), falling),
+                              (hook.get('rising', ()), rising)):
+            for path in paths:
+                if path.startswith(ALW_PREFIX):
+                    factors[path[len(ALW_PREFIX):]] = factor
+        if hook.get('student_ce', 'none') != 'none':
+            task = rising
+    return factors, task
+
+
+def apply_start_factors(terms: Dict[str, 'TermStats'], factors: Dict[str, float]) -> None:
+    for name, factor in factors.items():
+        if name in terms:
+            terms[name].start_factor = factor
+
+
+def format_shares(terms: Dict[str, TermStats], task: Optional[float], heading: str,
+                  task_start_factor: Optional[float] = None) -> str:
+    """A Markdown table of every term: weight, unweighted, weighted, share, status; with a
+    weight schedule, the share at the first iteration too (labelled)."""
+    scheduled = any(t.start_factor is not None for t in terms.values())
     lines = [heading, '',
              f'student task loss: {task:.4g}' if task is not None else
-             'student task loss: none (the student is not trained here)', '',
-             '| term | weight | unweighted (spread) | weighted | share of task loss | status |',
-             '| --- | --- | --- | --- | --- | --- |']
+             'student task loss: none (the student is not trained here)', '']
+    head = '| term | weight | unweighted (spread) | weighted | share at full weight |'
+    if scheduled:
+        head += ' share at iteration 0 (scheduled weight) |'
+    lines += [head + ' status |', '|' + ' --- |' * (head.count('|') - 1 + 1)]
     for name, t in terms.items():
         share = '-' if t.share is None else f'{t.share:.3g}'
-        lines.append(f'| {name} | {t.weight:.4g} | {t.unweighted:.4g} ({t.spread:.2g}) | '
-                     f'{t.weighted:.4g} | {share} | {t.status} |')
+        row = (f'| {name} | {t.weight:.4g} | {t.unweighted:.4g} ({t.spread:.2g}) | '
+               f'{t.weighted:.4g} | {share} |')
+        if scheduled:
+            start = t.start_share
+            row += ' (constant) |' if t.start_factor is None else \
+                f' {start:.3g} (x{t.start_factor:g}) |' if start is not None else ' - |'
+        lines.append(row + f' {t.status} |')
     lines.append(f'\nband: a term is alive and in proportion between {BAND[0]:g} and '
-                 f'{BAND[1]:g} x the task loss.')
+                 f'{BAND[1]:g} x the task loss (checked at full weight).')
+    if scheduled:
+        ramp = '' if task_start_factor is None else (
+            f" The student's task loss is scheduled too (x{task_start_factor:g} at iteration "
+            '0); both columns divide by it at full weight.')
+        lines.append('AdaptiveLossWeightHook schedules these weights: the share at iteration 0 '
+                     'is the term at its first-iteration weight, the share at full weight the '
+                     'one it reaches (rising terms at the end of training, falling ones at the '
+                     f'start).{ramp}')
     return '\n'.join(lines)

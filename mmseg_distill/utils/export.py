@@ -42,43 +42,79 @@ def config_name(meta: dict, checkpoint: str) -> str:
     return osp.basename(osp.dirname(osp.abspath(checkpoint)))
 
 
-# what the distillation ran on, which the student's config must test on
-RUN_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
-            'test_evaluator', 'default_scope')
+# the distillation's own parts, which a plain MMSeg config of the student must not carry
+DISTILLATION_HOOKS = ('ExportStudentHook', 'TermShareHook', 'AdaptiveLossWeightHook',
+                      'StopDistillHook', 'DistillationLossDetachHook')
+PAIR_BASE_KEYS = ('student_model', 'teacher_model', 'teacher_ckpt')
 
 
-def student_config(meta: dict):
-    """The student's own config, as plain MMSeg tests it: the model of the config the
-    distillation's ``architecture`` came from, with the class count the distillation set
-    (``num_classes``) and its preprocessing, and the data and evaluation the distillation ran
-    with (a student distilled on other data than its config names is tested on that data); None
-    where the checkpoint does not record its config."""
+def _hook_type(hook) -> str:
+    return str(hook.get('type', '')).split('.')[-1] if isinstance(hook, dict) else ''
+
+
+def student_config_from(cfg):
+    """The student's own config for plain MMSeg, from a distillation config ``cfg``: the model
+    of the config the distillation's ``architecture`` came from, with the class count the
+    distillation set (``num_classes``) and its preprocessing; everything else (pipelines,
+    crop, dataloaders, evaluators, schedule, seed, runtime) as the distillation ran it, less its
+    own parts (the distillation validation loop, the export / share / weight-schedule hooks,
+    the pair bases' helper keys). So ``inference_model`` preprocesses as the distillation's
+    validation did, and ``mim train mmseg`` trains the student alone on the same data and
+    schedule (the baseline). None where ``architecture`` names no config."""
     from mmengine.config import Config
 
     from ..models.head_families import set_num_classes
-    text = meta.get('cfg')
-    if not text:
-        return None
-    cfg = Config.fromstring(text, '.py')
     architecture = cfg.get('model', {}).get('architecture', {})
     cfg_path = architecture.get('cfg_path') if isinstance(architecture, dict) else None
     if not cfg_path:
         return None
-    student = load_config(cfg_path)
+    student_cfg = load_config(cfg_path)
+    model = student_cfg.model
     if architecture.get('num_classes'):
-        set_num_classes(student.model, architecture['num_classes'])
-    for key in RUN_KEYS:
-        if key in cfg:
-            student[key] = cfg[key]
-    preprocessor = cfg.model.get('data_preprocessor')
+        set_num_classes(model, architecture['num_classes'])
+    preprocessor = cfg.model.get('data_preprocessor') or \
+        model.get('data_preprocessor') or student_cfg.get('data_preprocessor')
     if preprocessor:
-        student.model.data_preprocessor = preprocessor
-        student.pop('data_preprocessor', None)
-    imports = list(student.get('custom_imports', {}).get('imports', []))
+        preprocessor = dict(preprocessor)
+        # the distillation builds it in MMRazor's scope with an explicit 'mmseg.' prefix
+        preprocessor['type'] = str(preprocessor['type']).split('.')[-1]
+        model.data_preprocessor = preprocessor
+    dropped = ('model', 'val_cfg', 'load_from', 'resume', 'data_preprocessor') + PAIR_BASE_KEYS
+    # the student config's own settings only where the distillation config has none
+    settings = {k: v for k, v in student_cfg.to_dict().items() if k not in dropped}
+    settings.update({k: v for k, v in cfg.to_dict().items() if k not in dropped})
+    settings['model'] = model.to_dict()
+    # inference_model preprocesses with the top-level test_pipeline: the one the
+    # distillation's validation (and test) ran, which a data config need not name at top level
+    for loader in ('test_dataloader', 'val_dataloader'):
+        pipeline = (cfg.get(loader) or {}).get('dataset', {}).get('pipeline')
+        if pipeline:
+            settings['test_pipeline'] = pipeline
+            break
+    # the student is built in its own config's scope (the leaf's may be another)
+    settings['default_scope'] = student_cfg.get('default_scope', 'mmseg')
+    settings['val_cfg'] = student_cfg.get('val_cfg', dict(type='ValLoop'))
+    settings['default_hooks'] = {
+        name: hook for name, hook in settings.get('default_hooks', {}).items()
+        if _hook_type(hook) not in DISTILLATION_HOOKS}
+    if 'custom_hooks' in settings:
+        settings['custom_hooks'] = [h for h in settings['custom_hooks']
+                                    if _hook_type(h) not in DISTILLATION_HOOKS]
+    imports = list(student_cfg.get('custom_imports', {}).get('imports', []))
     imports += [i for i in cfg.get('custom_imports', {}).get('imports', []) if i not in imports]
     if imports:
-        student.custom_imports = dict(imports=imports, allow_failed_imports=False)
-    return student
+        settings['custom_imports'] = dict(imports=imports, allow_failed_imports=False)
+    return Config(settings)
+
+
+def student_config(meta: dict):
+    """``student_config_from`` the distillation config a checkpoint's meta recorded (None
+    where it recorded none)."""
+    from mmengine.config import Config
+    text = meta.get('cfg')
+    if not text:
+        return None
+    return student_config_from(Config.fromstring(text, '.py'))
 
 
 def export_student(checkpoint: str, out_dir: str, config_name_: Optional[str] = None,

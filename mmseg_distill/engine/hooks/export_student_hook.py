@@ -2,6 +2,7 @@ import os.path as osp
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
 
 from ...utils import export_student
@@ -15,7 +16,9 @@ class ExportStudentHook(Hook):
     ``{'meta', 'state_dict'}`` with the ``architecture.`` prefix removed, and
     ``<config name>.py`` beside it is the student's config with the class count the
     distillation used, so plain MMSeg (``init_model``, ``mim test mmseg``) loads and tests it.
-    Rank 0 only.
+    Rank 0 only. A run that does not train its student (KA's stage 1, which trains the
+    teacher-side auto-encoder: ``student_trainable=False``) exports nothing: its student is
+    the random one it started from.
 
     Add it to ``default_hooks`` (merged by key, so the fragments' ``custom_hooks`` stay)::
 
@@ -34,6 +37,11 @@ class ExportStudentHook(Hook):
 
     def after_run(self, runner) -> None:
         if not is_main_process():
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if not getattr(model, 'student_trainable', True):
+            runner.logger.info('ExportStudentHook: this run does not train the student '
+                               '(student_trainable=False, e.g. KA stage 1), nothing exported')
             return
         last = osp.join(runner.work_dir, 'last_checkpoint')
         if not osp.exists(last):

@@ -1,3 +1,6 @@
+import random
+
+import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmrazor.registry import HOOKS
@@ -15,6 +18,13 @@ class RNGStateHook(Hook):
     first resumed iteration, after the skip. numpy/python states are deliberately not restored:
     the skip already brings them to where the original run was.
 
+    Validation must not move the training streams either: creating the validation
+    dataloader's iterator draws from the torch stream, and a validation that ran at the
+    checkpoint's iteration (after the checkpoint was written) then shifted the uninterrupted
+    run's later dropout masks away from the resumed run's. So every random state (torch, CUDA,
+    numpy, python) is saved before each validation inside training and put back after it:
+    training continues from the state it had, as it does after ``--resume``.
+
     With DDP only rank 0 writes checkpoints, so every rank restores rank 0's state: the resumed
     run is then deterministic but its dropout masks on ranks > 0 differ from the original's.
     """
@@ -23,6 +33,7 @@ class RNGStateHook(Hook):
 
     def __init__(self):
         self._pending = None
+        self._before_val = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         state = {'torch': torch.get_rng_state()}
@@ -40,3 +51,20 @@ class RNGStateHook(Hook):
         if 'cuda' in self._pending and torch.cuda.is_available():
             torch.cuda.set_rng_state(self._pending['cuda'])
         self._pending = None
+
+    def before_val(self, runner) -> None:
+        state = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(),
+                 'python': random.getstate()}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state['cuda'] = torch.cuda.get_rng_state_all()
+        self._before_val = state
+
+    def after_val(self, runner) -> None:
+        state, self._before_val = self._before_val, None
+        if state is None:
+            return
+        torch.set_rng_state(state['torch'])
+        np.random.set_state(state['numpy'])
+        random.setstate(state['python'])
+        if 'cuda' in state:
+            torch.cuda.set_rng_state_all(state['cuda'])

@@ -7,6 +7,11 @@ from mmrazor.registry import HOOKS
 from ...pairing.shares import BAND
 
 
+def _value(value) -> float:
+    """A logged loss as a float (detached: float() of a tensor that needs grad warns)."""
+    return float(value.detach()) if hasattr(value, 'detach') else float(value)
+
+
 @HOOKS.register_module()
 class TermShareHook(Hook):
     """Logs each distillation term's share of the student's task loss while training, and
@@ -44,7 +49,7 @@ class TermShareHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if not outputs:
             return
-        task = sum(float(v) for k, v in outputs.items()
+        task = sum(_value(v) for k, v in outputs.items()
                    if k.startswith('student.') and 'loss' in k.split('.')[-1])
         if task <= 0:
             return
@@ -55,7 +60,7 @@ class TermShareHook(Hook):
             name = key[len('distill.'):]
             if self._weight(runner, name) == 0:
                 continue
-            share = float(value) / task
+            share = _value(value) / task
             mean = self._mean.get(name, share)
             self._mean[name] = mean = mean + decay * (share - mean)
             self._seen[name] = self._seen.get(name, 0) + 1

@@ -9,6 +9,7 @@ from mmrazor.registry import MODELS
 from torch import nn
 
 from ...utils import state_dict_mismatch
+from ...utils.data_check import check_batch_labels
 from ..distillers.segmentation_distiller import disable_inplace
 from .teacher_side import TeacherSide
 
@@ -37,6 +38,9 @@ class SegmentationDistill(SingleTeacherDistill):
       student imitates are randomly masked every iteration. ``teacher_eval=False`` restores
       MMRazor's behaviour (then ``teacher_norm_eval`` decides about BatchNorm).
     - No ``teacher_ckpt`` for a frozen teacher is allowed (smoke tests) but warned about.
+    - A training mask value that is neither a class index of the student nor its ignore index
+      is an error naming the mask file, the value, ``num_classes`` and the ignore index
+      (MMSeg's cross-entropy fails with a bare ``IndexError``, on CUDA a device assert).
 
     The frozen teacher's side of a step is ``self.teacher_side`` (``TeacherSide``):
     ``teacher_fast_path`` (default True) runs the teacher as MMSeg runs it for inference
@@ -112,8 +116,19 @@ class SegmentationDistill(SingleTeacherDistill):
             self.teacher_side.run(inputs, data_samples)
         distiller.set_deliveries_override(True)
 
+    def label_spec(self):
+        """(num_classes, ignore_index) of the student's (last) decode head, or None."""
+        head = getattr(self.student, 'decode_head', None)
+        if isinstance(head, nn.ModuleList):
+            head = head[-1]
+        classes = getattr(head, 'num_classes', None)
+        return None if classes is None else (classes, getattr(head, 'ignore_index', 255))
+
     def loss(self, batch_inputs: torch.Tensor,
              data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
+        spec = self.label_spec()
+        if spec is not None and data_samples:
+            check_batch_labels(data_samples, *spec)
         if self.teacher_trainable:
             return super().loss(batch_inputs, data_samples)
         distiller = self.distiller

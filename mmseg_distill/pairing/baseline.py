@@ -1,0 +1,67 @@
+"""The comparison a distillation needs: the student trained alone on the same data, crop,
+schedule and seed, from the same initial weights.
+
+The pair tool writes, beside the leaf, one initial student (the student config's own
+initialisation under the seed) in two key layouts, the plain one for the baseline and the
+``architecture.``-prefixed one the leaf's ``load_from`` reads, and the baseline config: the
+leaf's student config for plain MMSeg (``student_config_from``, the one the export hook
+writes too) with ``load_from`` the plain initial student.
+"""
+import logging
+import os
+import os.path as osp
+from typing import Optional, Tuple
+
+import torch
+
+from ..utils.export import STUDENT_PREFIX, student_config_from
+from .leaves import anchored
+
+
+def initial_student_paths(out: str) -> Tuple[str, str]:
+    """(plain, ``architecture.``-prefixed) initial-student checkpoints beside leaf ``out``."""
+    stem = out[:-3]
+    return f'{stem}_init.pth', f'{stem}_init_architecture.pth'
+
+
+def write_initial_student(student: str, out: str, num_classes: Optional[int], seed: int
+                          ) -> Tuple[str, str]:
+    """Build the student as its config initialises it (pretrained backbone weights included,
+    where the config names them) under ``seed`` and save it twice (``initial_student_paths``)."""
+    from mmengine.logging import MMLogger
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.runner import set_random_seed
+
+    from ..models.model_from_config import ModelFromConfig
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+    try:
+        set_random_seed(seed)
+        model = revert_sync_batchnorm(ModelFromConfig(student, num_classes=num_classes))
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    state = model.state_dict()
+    plain, prefixed = initial_student_paths(out)
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    torch.save({'state_dict': state, 'meta': {'seed': seed, 'initial_student_of': student}},
+               plain)
+    torch.save({'state_dict': {STUDENT_PREFIX + k: v for k, v in state.items()},
+                'meta': {'seed': seed, 'initial_student_of': student}}, prefixed)
+    return plain, prefixed
+
+
+def baseline_text(leaf: str, out: str, init_checkpoint: Optional[str] = None) -> str:
+    """The baseline config of leaf ``leaf`` (to be written at ``out``): the student alone, for
+    ``mim train mmseg``."""
+    from mmengine.config import Config
+    cfg = student_config_from(Config.fromfile(leaf))
+    if cfg is None:
+        raise ValueError(f'{leaf}: model.architecture names no cfg_path, so the student '
+                         'config cannot be derived')
+    cfg.load_from = anchored(init_checkpoint, out) if init_checkpoint else None
+    header = (f'# Written by tools/inspect_pair.py: the baseline of {osp.basename(leaf)}, the '
+              'student trained alone with the same data, crop,\n# schedule, seed and initial '
+              'weights (`mim train mmseg` this file); compare the distilled student with it.\n')
+    return header + cfg.pretty_text
