@@ -272,3 +272,20 @@ def test_relative_paths_a_baseline_and_a_bad_mask_from_a_users_folder(
     assert f"{bad / 'ann_dir/train/1.png'} has label value(s) 9" in out
     assert 'num_classes=7' in out and 'ignores 255' in out
     assert not (cwd / 'leaves' / 'bad.py').exists()
+
+
+def test_the_initial_student_leaves_pretrained_parts_to_the_runs_and_downloads_nothing(tmp_path):
+    """PSPNet R18 initialises its backbone from an ImageNet checkpoint by URL: the shared
+    initial student holds every other part, both runs load the backbone themselves."""
+    import torch
+
+    from mmseg_distill.pairing.baseline import write_initial_student
+    student = 'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'
+    plain, prefixed, left_out = write_initial_student(student, str(tmp_path / 'kd.py'), 5, 3)
+    assert left_out == {'backbone': 'open-mmlab://resnet18_v1c'}
+    state = torch.load(plain)['state_dict']
+    assert state and not any(k.startswith('backbone.') for k in state)
+    assert state['decode_head.conv_seg.weight'].shape[0] == 5
+    again, _, _ = write_initial_student(student, str(tmp_path / 'again.py'), 5, 3)
+    assert all(torch.equal(v, torch.load(again)['state_dict'][k]) for k, v in state.items())
+    assert set(torch.load(prefixed)['state_dict']) == {'architecture.' + k for k in state}

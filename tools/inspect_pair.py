@@ -212,9 +212,12 @@ def run(args) -> int:
         return 2
     if init:
         from mmseg_distill.pairing.baseline import write_initial_student
-        write_initial_student(args.student, args.out, args.num_classes, args.seed)
+        _, _, pretrained = write_initial_student(args.student, args.out, args.num_classes,
+                                                 args.seed)
         print(f'[inspect_pair] wrote {init[0]} and {init[1]} (the initial student of the leaf '
-              'and its baseline)')
+              'and its baseline)' + ''.join(
+                  f'; {part} left out: both runs load it from {source}'
+                  for part, source in pretrained.items()))
     write(texts, {})
     source = 'training batches of the data config' if data_cfg is not None else \
         f'random inputs at {crop[0]}x{crop[1]}'

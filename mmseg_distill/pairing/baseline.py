@@ -6,11 +6,16 @@ initialisation under the seed) in two key layouts, the plain one for the baselin
 ``architecture.``-prefixed one the leaf's ``load_from`` reads, and the baseline config: the
 leaf's student config for plain MMSeg (``student_config_from``, the one the export hook
 writes too) with ``load_from`` the plain initial student.
+
+Parts the student config initialises from pretrained weights (an ImageNet backbone, by URL or
+file) are left out of the initial student: nothing is downloaded here, both runs load those
+weights themselves when they start (the same weights), and ``load_from`` (which MMEngine loads
+non-strictly) then sets every other part to the shared random draw.
 """
 import logging
 import os
 import os.path as osp
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 
@@ -24,32 +29,54 @@ def initial_student_paths(out: str) -> Tuple[str, str]:
     return f'{stem}_init.pth', f'{stem}_init_architecture.pth'
 
 
+def pretrained_parts(model_cfg) -> Dict[str, str]:
+    """{part of the model: the pretrained weights its config initialises it from}."""
+    parts = {}
+    if model_cfg.get('pretrained'):
+        parts['backbone'] = str(model_cfg.pretrained)
+    for name in ('backbone', 'neck', 'decode_head', 'auxiliary_head'):
+        configs = model_cfg.get(name)
+        for index, part in enumerate(configs if isinstance(configs, (list, tuple))
+                                     else [configs]):
+            init = part.get('init_cfg') if isinstance(part, dict) else None
+            key = f'{name}.{index}' if isinstance(configs, (list, tuple)) else name
+            if isinstance(init, dict) and init.get('type') == 'Pretrained':
+                parts[key] = str(init.get('checkpoint'))
+            elif isinstance(part, dict) and part.get('pretrained'):
+                parts[key] = str(part['pretrained'])
+    return parts
+
+
 def write_initial_student(student: str, out: str, num_classes: Optional[int], seed: int
-                          ) -> Tuple[str, str]:
-    """Build the student as its config initialises it (pretrained backbone weights included,
-    where the config names them) under ``seed`` and save it twice (``initial_student_paths``)."""
+                          ) -> Tuple[str, str, Dict[str, str]]:
+    """Build the student as its config initialises it under ``seed``, without its pretrained
+    parts (``pretrained_parts``: nothing is downloaded), and save it twice
+    (``initial_student_paths``). Returns the two paths and the parts left out."""
     from mmengine.logging import MMLogger
     from mmengine.model import revert_sync_batchnorm
     from mmengine.runner import set_random_seed
 
-    from ..models.model_from_config import ModelFromConfig
+    from ..models.model_from_config import ModelFromConfig, load_model_cfg
+    left_out = pretrained_parts(load_model_cfg(student, num_classes)[0])
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.WARNING)  # init_weights logs every parameter
     try:
         set_random_seed(seed)
-        model = revert_sync_batchnorm(ModelFromConfig(student, num_classes=num_classes))
+        model = revert_sync_batchnorm(ModelFromConfig(student, num_classes=num_classes,
+                                                      random_init=True))
         model.init_weights()
     finally:
         logger.setLevel(level)
-    state = model.state_dict()
+    state = {k: v for k, v in model.state_dict().items()
+             if not any(k.startswith(part + '.') for part in left_out)}
+    meta = {'seed': seed, 'initial_student_of': student, 'pretrained_parts_left_out': left_out}
     plain, prefixed = initial_student_paths(out)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    torch.save({'state_dict': state, 'meta': {'seed': seed, 'initial_student_of': student}},
-               plain)
-    torch.save({'state_dict': {STUDENT_PREFIX + k: v for k, v in state.items()},
-                'meta': {'seed': seed, 'initial_student_of': student}}, prefixed)
-    return plain, prefixed
+    torch.save({'state_dict': state, 'meta': meta}, plain)
+    torch.save({'state_dict': {STUDENT_PREFIX + k: v for k, v in state.items()}, 'meta': meta},
+               prefixed)
+    return plain, prefixed, left_out
 
 
 def baseline_text(leaf: str, out: str, init_checkpoint: Optional[str] = None) -> str:
