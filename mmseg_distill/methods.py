@@ -1,12 +1,36 @@
-"""The one list of methods and their forms: the pair tool, the demo, the benchmark and the
-tests read it from here.
+"""The one registry of methods and their forms: the pair tool, the demo, the ablation tool, the
+benchmark, the GPU check, the transfer measurement and the tests read everything they need to
+know of a method from here.
 
 A method (``Method``) is what a user picks (``tools/inspect_pair.py --method``); its forms
 (``Form``) are the recipes the project ships for it, one fragment each, and each is a row of
-the demo's table (``configs/<directory>/<prefix>_<pair>.py`` is its leaf on a pair).
+the demo's table (``configs/<directory>/<prefix>_<pair>.py`` is its leaf on a pair). A form
+states its fragment, leaf prefix, the distillation losses the fragment defines, the relations
+``mmseg_distill.evidence`` measures for it, and its first stage where it has one (KA's
+auto-encoder: the stage-1 leaf prefix and the connector that loads the stage-1 checkpoint). A
+method states how the pair tool plans its leaf for a pair nobody shipped (``planner``, a
+function of ``mmseg_distill.pairing.plans``).
 """
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Stage1:
+    """A first training stage that a form's leaf needs the checkpoint of (KA)."""
+    prefix: str  # the stage-1 leaf's file prefix, e.g. 'ka-stage1'
+    fragment: str  # configs/_base_/distill/<fragment>
+    connector: str  # the connector of model.distiller.connectors that loads the checkpoint
+
+    @property
+    def checkpoint_key(self) -> str:
+        """The config key (``--cfg-options``) that points stage 2 at a stage-1 checkpoint."""
+        return f'model.distiller.connectors.{self.connector}.checkpoint'
+
+    @property
+    def checkpoint_prefix(self) -> str:
+        """The key prefix of the connector's weights in a stage-1 checkpoint."""
+        return f'distiller.connectors.{self.connector}.'
 
 
 @dataclass(frozen=True)
@@ -14,47 +38,108 @@ class Form:
     label: str  # row label, e.g. 'DSD (CIRKD form)'
     fragment: str  # configs/_base_/distill/<fragment>
     prefix: str  # leaf file prefix, e.g. 'dsd-paper'
-    stage1: Optional[str] = None  # a first stage's leaf prefix (KA)
+    losses: Tuple[str, ...]  # the distillation losses (model.distiller.distill_losses keys)
+    relations: Tuple[str, ...]  # what mmseg_distill.evidence measures of what it distils
+    stage1: Optional[Stage1] = None
+    # its fragment schedules loss weights during training (AdaptiveLossWeightHook)
+    weight_schedule: bool = False
 
     def leaf(self, directory: str, pair: str) -> str:
         return f'{directory}/{self.prefix}_{pair}.py'
 
     def stage1_leaf(self, directory: str, pair: str) -> Optional[str]:
-        return f'{directory}/{self.stage1}_{pair}.py' if self.stage1 else None
+        return f'{directory}/{self.stage1.prefix}_{pair}.py' if self.stage1 else None
 
 
 @dataclass(frozen=True)
 class Method:
     key: str  # --method value and configs/<directory>
     title: str
-    fragment: str  # the default form's fragment: what the pair tool writes
     compares_logits: bool  # needs teacher and student to predict the same classes
     forms: Tuple[Form, ...]
+    # the pair tool's plan for a new pair: a function of mmseg_distill.pairing.plans,
+    # (method, teacher points, student points, stage1 checkpoint, note) -> [Plan]
+    planner: str = 'plan_fragment'
     directory: str = ''
 
     def __post_init__(self):
         if not self.directory:
             object.__setattr__(self, 'directory', self.key)
 
+    @property
+    def default(self) -> Form:
+        """The form the pair tool writes (the first)."""
+        return self.forms[0]
+
+    @property
+    def fragment(self) -> str:
+        return self.default.fragment
+
+    @property
+    def stage1(self) -> Optional[Stage1]:
+        return self.default.stage1
+
+    def plan(self, teacher, student, stage1_checkpoint: str = '', stage1_note: str = ''):
+        """The leaf plans of this method for a pair's recording points (two with a stage 1)."""
+        from .pairing import plans
+        return getattr(plans, self.planner)(self, teacher, student, stage1_checkpoint,
+                                            stage1_note)
+
+
+KA_STAGE1 = Stage1('ka-stage1', 'ka_stage1.py', 'teacher_autoencoder')
 
 METHODS: Dict[str, Method] = {m.key: m for m in (
-    Method('pixel_kd', 'pixel KD', 'pixel_kd.py', True,
-           (Form('pixel KD', 'pixel_kd.py', 'pixel-kd'), )),
-    Method('dsd', 'DSD', 'dsd_cirkd.py', True,
-           (Form('DSD (CIRKD form)', 'dsd_cirkd.py', 'dsd'),
-            Form('DSD (paper form)', 'dsd_paper.py', 'dsd-paper'))),
-    Method('ka', 'KA', 'ka_stage2.py', False,
-           (Form('KA (torchdistill form)', 'ka_stage2.py', 'ka-stage2', stage1='ka-stage1'),
+    Method('pixel_kd', 'pixel KD', True,
+           (Form('pixel KD', 'pixel_kd.py', 'pixel-kd', ('loss_kd', ), ('logit_kl', )), )),
+    Method('dsd', 'DSD', True,
+           (Form('DSD (CIRKD form)', 'dsd_cirkd.py', 'dsd', ('loss_psd', 'loss_csd'),
+                 ('psd', 'csd')),
+            Form('DSD (paper form)', 'dsd_paper.py', 'dsd-paper', ('loss_psd', 'loss_csd'),
+                 ('psd', 'csd'))),
+           planner='plan_dsd'),
+    Method('ka', 'KA', False,
+           (Form('KA (torchdistill form)', 'ka_stage2.py', 'ka-stage2',
+                 ('loss_ka', 'loss_affinity'), ('ka_affinity', 'ka_cka'), KA_STAGE1),
             Form('KA (paper form)', 'ka_stage2_paper.py', 'ka-stage2-paper',
-                 stage1='ka-stage1'))),
-    Method('pfs', 'PFS', 'pfs.py', True, (Form('PFS', 'pfs.py', 'pfs'), )),
-    Method('aicsd', 'AICSD', 'aicsd_paper.py', True,
-           (Form('AICSD (paper)', 'aicsd_paper.py', 'aicsd'),
-            Form('AICSD (official ICSD)', 'aicsd_official_icsd.py', 'aicsd-official-icsd'),
-            Form('AICSD (official command)', 'aicsd_official.py', 'aicsd-official'))),
+                 ('loss_ka', 'loss_affinity'), ('ka_affinity', 'ka_cka'), KA_STAGE1)),
+           planner='plan_ka'),
+    Method('pfs', 'PFS', True,
+           (Form('PFS', 'pfs.py', 'pfs', ('loss_pfs', 'loss_wsi'), ('pfs', 'logit_kl')), ),
+           planner='plan_classifier_features'),
+    Method('aicsd', 'AICSD', True,
+           (Form('AICSD (paper)', 'aicsd_paper.py', 'aicsd', ('loss_icsd', 'loss_kd'),
+                 ('icsd', 'logit_kl'), weight_schedule=True),
+            Form('AICSD (official ICSD)', 'aicsd_official_icsd.py', 'aicsd-official-icsd',
+                 ('loss_icsd', 'loss_kd'), ('icsd_official', 'logit_kl'), weight_schedule=True),
+            Form('AICSD (official command)', 'aicsd_official.py', 'aicsd-official',
+                 ('loss_pa', 'loss_kd'), ('pairwise', 'logit_kl')))),
 )}
 
 
-def all_forms():
+def all_forms() -> List[Tuple[Method, Form]]:
     """(method, form) for every shipped recipe, in table order."""
     return [(method, form) for method in METHODS.values() for form in method.forms]
+
+
+def form_of(label: str) -> Tuple[Method, Form]:
+    """The (method, form) of a row label."""
+    for method, form in all_forms():
+        if form.label == label:
+            return method, form
+    raise KeyError(f"no method form is labelled {label!r}; the forms: "
+                   f"{[f.label for _, f in all_forms()]}")
+
+
+def stage1_forms() -> List[Tuple[Method, Form]]:
+    """The forms that train a first stage."""
+    return [(method, form) for method, form in all_forms() if form.stage1]
+
+
+def stage1_connector(distiller_cfg) -> Optional[Tuple[Stage1, dict]]:
+    """(first stage, its connector's config) where a distiller config holds the connector that
+    loads a first stage's checkpoint; None where it holds none."""
+    connectors = distiller_cfg.get('connectors', {}) or {}
+    for _, form in stage1_forms():
+        if form.stage1.connector in connectors:
+            return form.stage1, connectors[form.stage1.connector]
+    return None

@@ -14,8 +14,9 @@ LOSSES = losses_package.__all__
 
 
 def test_losses_test_file_covers_every_loss():
-    """Each loss has its edge-case entry (ALL_PAIRS) in tests/test_losses.py."""
-    with open(osp.join(REPO, 'tests', 'test_losses.py')) as f:
+    """Each loss has its edge-case entry (ALL_PAIRS) in the loss tests
+    (tests/test_models/test_losses/test_losses.py)."""
+    with open(osp.join(REPO, 'tests', 'test_models', 'test_losses', 'test_losses.py')) as f:
         tree = ast.parse(f.read())
     all_pairs = next(node.value for node in tree.body if isinstance(node, ast.Assign) and
                      getattr(node.targets[0], 'id', '') == 'ALL_PAIRS')

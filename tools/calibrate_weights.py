@@ -2,7 +2,7 @@
 
 A recipe weight that no source publishes is set by a rule that can be re-run: the unweighted
 value of each distillation term is averaged over the same training batches, with the trained
-teacher and the student as it starts training (``mmseg_distill.pairing.shares``, the pair
+teacher and the student as it starts training (``mmseg_distill.utils.shares``, the pair
 tool's measurement), and
 
 - ``--reference REF.py``: every loss of CONFIG that REF has under the same name gets the weight
@@ -46,7 +46,7 @@ def build(config, options, seed):
 
 def measure(config, options, batches, seed):
     """Every distillation term (``TermStats``) and the mean task loss of the student."""
-    from mmseg_distill.pairing.shares import measure_terms
+    from mmseg_distill.utils.shares import measure_terms
     model, loader = build(config, options, seed)
 
     def inputs():
@@ -62,7 +62,7 @@ def measure(config, options, batches, seed):
 def main():
     from mmengine.config import DictAction
 
-    from mmseg_distill.pairing.shares import format_shares
+    from mmseg_distill.utils.shares import format_shares
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='a distillation config (leaf)')
     parser.add_argument('--reference', help='config whose weighted magnitudes are matched')

@@ -10,7 +10,6 @@ failed. ``--device cpu`` runs the same code path on the CPU with the same tiny p
 `--amp` is reported as skipped: MMEngine's AmpOptimWrapper needs a GPU).
 """
 import argparse
-import glob
 import json
 import math
 import os
@@ -24,13 +23,19 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+from mmseg_distill.experiments.runs import logged_scalars, mim_train  # noqa: E402
 from mmseg_distill.methods import all_forms  # noqa: E402
 from mmseg_distill.testing import CONFIGS as CFG  # noqa: E402
 from mmseg_distill.testing import STUDENT_CFG, TEACHER_CFG  # noqa: E402
 from mmseg_distill.testing import TINY_PAIR as PAIR  # noqa: E402
 
 # every method form on the tiny pair (the one list, mmseg_distill.methods)
-METHODS = [f'{method.directory}/{form.prefix}' for method, form in all_forms()]
+LEAVES = [f'{method.directory}/{form.prefix}' for method, form in all_forms()]
+# the export check exports the first form's student; the resume check runs the first form whose
+# weights follow a schedule (it must continue exactly too)
+EXPORTED = LEAVES[0]
+RESUMED = next(f'{m.directory}/{f.prefix}' for m, f in all_forms() if f.weight_schedule)
+DEVICE_LOSS_TESTS = 'tests/test_models/test_losses/test_device_losses.py'
 RESUME_TOLERANCE = {'cpu': 1e-5, 'cuda': 1e-3}
 AMP_INIT_SCALE = 2.0**16  # torch GradScaler's default, which MMEngine's 'dynamic' scaler uses
 
@@ -77,22 +82,15 @@ class Checks:
 
     def mim_train(self, package, config, work_dir, iters, extra=(), flags=()):
         os.makedirs(work_dir, exist_ok=True)
-        cmd = [self.mim, 'train', package, config, '--work-dir', work_dir] + list(flags) + \
-            ['--cfg-options'] + self.options(iters, extra)
-        with open(osp.join(work_dir, 'run.log'), 'w') as log:
-            code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.out,
-                                   env=self.env)
-        if code != 0:
+        out = mim_train(package, config, work_dir, self.out, self.options(iters, extra), flags,
+                        env=self.env, timeout=3600, log=osp.join(work_dir, 'run.log'))
+        if out.returncode != 0:
             with open(osp.join(work_dir, 'run.log')) as log:
-                raise RuntimeError(f'{" ".join(cmd[:4])} exited {code}: '
+                raise RuntimeError(f'mim train {package} exited {out.returncode}: '
                                    f'{log.read()[-600:]}')
         return osp.join(work_dir, f'iter_{iters}.pth')
 
-    @staticmethod
-    def scalars(work_dir):
-        runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-        with open(runs[-1]) as f:
-            return [json.loads(line) for line in f]
+    scalars = staticmethod(logged_scalars)
 
     def training_figures(self, work_dir):
         records = self.scalars(work_dir)
@@ -135,7 +133,7 @@ class Checks:
         if self.args.device == 'cpu':
             env['MMSEG_DISTILL_TEST_SIZES'] = 'small'
         out = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-                              osp.join(REPO, 'tests', 'test_device_losses.py')], cwd=REPO,
+                              osp.join(REPO, DEVICE_LOSS_TESTS)], cwd=REPO,
                              env=env, capture_output=True, text=True)
         with open(osp.join(self.out, 'loss_tests.log'), 'w') as f:
             f.write(out.stdout + out.stderr)
@@ -154,11 +152,13 @@ class Checks:
         tag = name + ('-amp' if amp else '')
         work_dir = osp.join(self.out, tag)
         extra = [f'model.teacher_ckpt={self.teacher_ckpt}']
-        if name.startswith('ka-stage2'):  # both KA forms train on a stage-1 encoder
-            stage1 = self.mim_train('mmrazor', osp.join(CFG, f'ka/ka-stage1_{PAIR}.py'),
-                                    osp.join(self.out, 'ka-stage1' + ('-amp' if amp else '')),
+        stage = next(f.stage1 for m, f in all_forms() if f'{m.directory}/{f.prefix}' == leaf)
+        if stage:  # a form that trains on a first stage's checkpoint (KA's encoder)
+            stage1 = self.mim_train('mmrazor', osp.join(CFG, method_dir,
+                                                        f'{stage.prefix}_{PAIR}.py'),
+                                    osp.join(self.out, stage.prefix + ('-amp' if amp else '')),
                                     self.args.iters, extra, ['--amp'] if amp else [])
-            extra.append(f'model.distiller.connectors.teacher_autoencoder.checkpoint={stage1}')
+            extra.append(f'{stage.checkpoint_key}={stage1}')
         ckpt = self.mim_train('mmrazor', osp.join(CFG, method_dir, f'{name}_{PAIR}.py'),
                               work_dir, self.args.iters, extra, ['--amp'] if amp else [])
         finite, validated, train, miou = self.training_figures(work_dir)
@@ -174,12 +174,12 @@ class Checks:
             figure += f', loss scale {scale:g} (all steps skipped would be ' \
                       f'{AMP_INIT_SCALE * 0.5**self.args.iters:g})'
             passed = passed and stepped
-        if name == 'pixel-kd' and not amp:
+        if leaf == EXPORTED and not amp:
             self.export_source = (ckpt, miou)
         return passed, figure
 
     def resume(self):
-        leaf = osp.join(CFG, f'aicsd/aicsd_{PAIR}.py')
+        leaf = osp.join(CFG, f'{RESUMED}_{PAIR}.py')
         extra = [f'model.teacher_ckpt={self.teacher_ckpt}']
         iters, half = self.args.iters, self.args.iters // 2
         full = osp.join(self.out, 'resume-full')
@@ -209,7 +209,8 @@ class Checks:
         sys.path.insert(0, REPO)
         from mmseg_distill.utils import export_student
         ckpt, val_miou = self.export_source
-        path, _ = export_student(ckpt, osp.join(self.out, 'exported'), 'pixel-kd_tiny')
+        path, _ = export_student(ckpt, osp.join(self.out, 'exported'),
+                                 f"{EXPORTED.split('/')[1]}_tiny")
         cmd = [self.mim, 'test', 'mmseg', STUDENT_CFG, '--checkpoint', path, '--work-dir',
                osp.join(self.out, 'mim-test'), '--cfg-options'] + [
                    o for o in self.options(1) if o.startswith('test_dataloader')]
@@ -228,13 +229,13 @@ class Checks:
         begin = time.time()
         info = self.environment()
         print(f'[gpu_check] {info}', flush=True)
-        self.run('loss values and gradients vs CPU float64 (tests/test_device_losses.py)',
+        self.run(f'loss values and gradients vs CPU float64 ({DEVICE_LOSS_TESTS})',
                  self.loss_tests)
         if self.run('tiny teacher through mim train mmseg', self.teacher):
-            for leaf in METHODS:
+            for leaf in LEAVES:
                 self.run(f'mim train mmrazor {leaf}', lambda: self.method(leaf, False))
             if self.args.device == 'cuda':
-                for leaf in METHODS:
+                for leaf in LEAVES:
                     self.run(f'mim train mmrazor {leaf} --amp', lambda: self.method(leaf, True))
             else:
                 self.record('mim train mmrazor --amp', True,

@@ -114,7 +114,7 @@ def measure(leaf, pair, stage1_checkpoint, batches, data_cfg):
     from mmengine.config import Config
 
     from mmseg_distill.pairing.check import build_leaf_model, measure_leaf
-    from mmseg_distill.pairing.shares import apply_start_factors, schedule_start_factors
+    from mmseg_distill.utils.shares import apply_start_factors, schedule_start_factors
     model = build_leaf_model(leaf, stage1_checkpoint, pair.teacher_ckpt)
     terms, task = measure_leaf(model, pair.crop, pair.num_classes or 19, batches, data_cfg)
     factors, task_factor = schedule_start_factors(Config.fromfile(leaf))
@@ -125,7 +125,7 @@ def measure(leaf, pair, stage1_checkpoint, batches, data_cfg):
 def in_band_weights(terms, calibrate, what):
     """{loss: (weight, comment)} for the out-of-band terms (when ``calibrate``), and notes
     naming each out-of-band term with the weight that would bring it in."""
-    from mmseg_distill.pairing.shares import BAND
+    from mmseg_distill.utils.shares import BAND
     weights, notes = {}, []
     for name, term in terms.items():
         target = term.weight_in_band()

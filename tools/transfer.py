@@ -2,121 +2,21 @@
 methods distil (``mmseg_distill.evidence``), on the same validation images.
 
     python tools/transfer.py TEACHER_CFG TEACHER_CKPT --student NAME CFG CKPT [--student ...]
-        [--data DATA_CFG] [--num-classes K] [--ka-stage1 CKPT] [--pre-relu NAME=MODULE ...]
+        [--data DATA_CFG] [--num-classes K] [--stage1 CKPT] [--pre-relu NAME=MODULE ...]
         [--batches N] [--out DIR]
 
 Checkpoints may be distillation checkpoints (the student under ``architecture.``) or plain
 MMSeg ones (the exported student). Give the baseline as one of the students: each row then
 shows whether a distilled student is closer to the teacher than the baseline in the relation its
-method distils. ``--ka-stage1`` (a KA stage-1 checkpoint) adds KA's relations in the encoded
+method distils. ``--stage1`` (a KA stage-1 checkpoint) adds KA's relations in the encoded
 space; ``--pre-relu teacher=decode_head.bottleneck.bn NAME=...`` the pair-wise relation.
 Writes ``transfer.md`` and ``transfer.json`` to ``--out``.
 """
-import argparse
-import json
-import os
-import os.path as osp
-
-
-def load_model(cfg_path, checkpoint, num_classes):
-    import torch
-
-    from mmseg_distill.models import ModelFromConfig
-    model = ModelFromConfig(cfg_path, num_classes=num_classes, random_init=True)
-    state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    state = state.get('state_dict', state)
-    if any(k.startswith('architecture.') for k in state):
-        state = {k[len('architecture.'):]: v for k, v in state.items()
-                 if k.startswith('architecture.')}
-    model.load_state_dict(state, strict=True)
-    return model
-
-
-def load_encoder(checkpoint, prefix='distiller.connectors.teacher_autoencoder.'):
-    from mmseg_distill.models.connectors import KAAutoEncoderConnector
-    from mmseg_distill.utils import load_state_dict_under
-    state = load_state_dict_under(checkpoint, prefix)
-    weight = state['encoder.0.conv.weight']
-    return KAAutoEncoderConnector(in_channels=weight.shape[1], hidden_channels=weight.shape[0],
-                                  code_channels=state['encoder.2.conv.weight'].shape[0],
-                                  mode='encode', checkpoint=checkpoint,
-                                  checkpoint_prefix=prefix).eval()
-
-
-def val_batches(data_cfg, model, count):
-    from mmengine.registry import DefaultScope
-    from mmengine.runner import Runner
-    with DefaultScope.overwrite_default_scope(data_cfg.get('default_scope', 'mmseg')):
-        loader = Runner.build_dataloader(data_cfg.val_dataloader)
-    for index, batch in enumerate(loader):
-        if count and index == count:
-            return
-        data = model.data_preprocessor(batch, False)
-        yield data['inputs'], data['data_samples']
-
-
-def markdown(results, baseline):
-    from mmseg_distill.evidence import RELATIONS
-    relations = [r for r in RELATIONS if any(r in v for v in results.values())]
-    lines = ['| student | ' + ' | '.join(relations) + ' |', '|' + ' --- |' * (len(relations) + 1)]
-    for name, values in results.items():
-        cells = []
-        for relation in relations:
-            value = values.get(relation)
-            text = '-' if value is None else f'{value:.4g}'
-            base = results.get(baseline, {}).get(relation)
-            if value is not None and base and name != baseline:
-                closer = value > base if relation == 'agreement' else value < base
-                text += f" ({'closer' if closer else 'not closer'})"
-            cells.append(text)
-        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines) + ('\n\n(closer / not closer: than the baseline '
-                               f"'{baseline}'; agreement: higher is closer, else lower)")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('teacher_cfg', help='the teacher config (file or mmseg:: path)')
-    parser.add_argument('teacher_ckpt', help='the trained teacher checkpoint')
-    parser.add_argument('--student', nargs=3, action='append', required=True,
-                        metavar=('NAME', 'CFG', 'CKPT'), help='a student; the first is the '
-                        'baseline the others are compared with')
-    parser.add_argument('--data', help='data config whose val_dataloader is measured on '
-                        "(default: the first student's config)")
-    parser.add_argument('--num-classes', type=int, help='class count the models were built for')
-    parser.add_argument('--ka-stage1', help='a KA stage-1 checkpoint (adds KA relations)')
-    parser.add_argument('--pre-relu', nargs='*', default=[], metavar='NAME=MODULE',
-                        help="module whose output is read for the pair-wise relation ('teacher'"
-                        ' or a student name)')
-    parser.add_argument('--batches', type=int, default=0, help='0: the whole val set')
-    parser.add_argument('--out', default='work_dirs/transfer')
-    args = parser.parse_args()
-
-    import torch
-
-    import mmseg_distill  # noqa: F401
-    from mmseg_distill.evidence import left_out, measure_students
-    from mmseg_distill.utils import load_config
-    torch.set_grad_enabled(False)
-    teacher = load_model(args.teacher_cfg, args.teacher_ckpt, args.num_classes)
-    students = {name: load_model(cfg, ckpt, args.num_classes)
-                for name, cfg, ckpt in args.student}
-    data_cfg = load_config(args.data or args.student[0][1])
-    encoder = load_encoder(args.ka_stage1) if args.ka_stage1 else None
-    pre_relu = dict(item.split('=', 1) for item in args.pre_relu)
-    results = measure_students(teacher, students,
-                               val_batches(data_cfg, teacher, args.batches), encoder, pre_relu)
-    os.makedirs(args.out, exist_ok=True)
-    with open(osp.join(args.out, 'transfer.json'), 'w') as f:
-        json.dump(results, f, indent=1)
-    table = markdown(results, args.student[0][0])
-    reasons = left_out(teacher, students, encoder, pre_relu)
-    if reasons:
-        table += '\n\nNot measured:\n' + '\n'.join(
-            f'- {relation}: {why}' for relation, why in reasons.items())
-    with open(osp.join(args.out, 'transfer.md'), 'w') as f:
-        f.write(table + '\n')
-    print(table)
+    from mmseg_distill.evidence.transfer import main as transfer_main
+    transfer_main(description=__doc__.split('\n')[0])
 
 
 if __name__ == '__main__':

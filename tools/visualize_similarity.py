@@ -65,8 +65,7 @@ def main():
     from mmseg.apis import init_model
 
     import mmseg_distill  # noqa: F401
-    from mmseg_distill.models.losses import (CategorySimilarityLoss, InterClassSimilarityLoss,
-                                             PixelSimilarityLoss)
+    from mmseg_distill.models.losses import functional
     from mmseg_distill.models.utils import l2_normalize, positions_as_rows
 
     os.makedirs(args.out, exist_ok=True)
@@ -77,12 +76,13 @@ def main():
                                   None if ckpt.lower() == 'none' else ckpt, device='cpu')
     records = {side: capture(model, args.image) for side, model in models.items()}
 
-    psd = PixelSimilarityLoss()
-    size = psd.target_size(records['teacher']['stages'])
+    size = functional.attention_target_size(records['teacher']['stages'])
     fig, axes = plt.subplots(4, len(records['teacher']['stages']), figsize=(12, 9),
                              squeeze=False)
-    maps = {side: ([psd.attention(f, size)[0].view(*size) for f in records[side]['stages']],
-                   [r[0].view(*size) for r in psd.residuals(records[side]['stages'], size)])
+    maps = {side: ([functional.attention_map(f, size)[0].view(*size)
+                    for f in records[side]['stages']],
+                   [r[0].view(*size)
+                    for r in functional.attention_residuals(records[side]['stages'], size)])
             for side in ('teacher', 'student')}
     for row, side in enumerate(('teacher', 'student')):
         attention, residuals = maps[side]
@@ -107,9 +107,9 @@ def main():
     for side in ('teacher', 'student'):
         logits = records[side]['logits']
         matrices[side] = (
-            ('CSD  Q Q^T', CategorySimilarityLoss().similarity(
-                torch.nn.functional.avg_pool2d(logits, 2, ceil_mode=True), None)[0]),
-            ('ICSD  N(KL(P_i||P_j))', InterClassSimilarityLoss().similarity(logits, None)[0]))
+            ('CSD  Q Q^T', functional.class_similarity_matrix(
+                torch.nn.functional.avg_pool2d(logits, 2, ceil_mode=True), 4.0, True)[0]),
+            ('ICSD  N(KL(P_i||P_j))', functional.inter_class_similarity_matrix(logits)[0]))
     classes = class_names(models['teacher'], args.teacher_cfg, len(matrices['teacher'][0][1]))
     fig, axes = plt.subplots(2, 2, figsize=(9, 8))
     for row in range(2):

@@ -89,7 +89,8 @@ def gpu_cases(shrink: int = 1) -> list:
 
 
 def naive_key(loss: str, options: dict) -> str:
-    """The naive form a case is compared with (``tools/benchmark_naive.py``'s ``NAIVE``)."""
+    """The naive form a case is compared with (``mmseg_distill.testing.naive_reference``'s
+    ``NAIVE``)."""
     if options.get('mode') == 'softmax_kl':
         return loss + '/softmax_kl'
     if options.get('formulation') == 'official':
@@ -148,7 +149,7 @@ def _pairwise_choice(fn, spec, student, teacher):
     if getattr(fn, 'algorithm', None) is None or getattr(fn, 'mode', 'cosine_mse') != \
             'cosine_mse' or getattr(fn, 'formulation', 'paper') != 'paper':
         return None
-    from mmseg_distill.models.utils.tiled_similarity import resolve_algorithm
+    from mmseg_distill.models.utils.similarity_dispatch import resolve_algorithm
 
     def rows(x):
         return x.flatten(2).transpose(1, 2)
@@ -184,12 +185,10 @@ def worker_ours(spec) -> dict:
 def worker_pair(spec) -> dict:
     """The naive form's memory (under a budget) and value, then ours and naive timed
     interleaved: the naive/ours ratio per round."""
-    import sys
-
     import torch
+
+    from ..testing.naive_reference import NAIVE
     torch.set_num_threads(spec['threads'])
-    sys.path.insert(0, spec['tools'])
-    from benchmark_naive import NAIVE
     ours, naive = _ours(spec), NAIVE[naive_key(spec['loss'], spec['options'])]
     student, teacher = make_inputs(spec['shape'], spec['device'])
     for leaf in (student if isinstance(student, list) else [student]):
@@ -216,10 +215,7 @@ def worker_pair(spec) -> dict:
 
 def bench_losses(run_worker, cases, base: dict) -> List[dict]:
     """One row per case (``run_worker(kind, spec, timeout)`` runs a worker process)."""
-    import sys
-    tools = base['tools']
-    sys.path.insert(0, tools)
-    from benchmark_naive import NAIVE
+    from ..testing.naive_reference import NAIVE
     rows = []
     for loss, options, shape in cases:
         spec = dict(base, loss=loss, options=options, shape=shape)

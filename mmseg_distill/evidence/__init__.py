@@ -26,13 +26,14 @@ relation            distance                                    method that dist
                     maps before the classifier (pooled 2x2)
 ==================  ==========================================  ==============================
 
-``ka_*`` need the KA stage-1 encoder; ``pairwise`` needs the modules to read (their BN outputs
-before the ReLU); ``psd`` needs an auxiliary head on both models (of several, the one whose
-output size is closest to the logits', as the pair tool's DSD leaf records); ``left_out`` names
-every relation that is not measured and why.
+Which relations each method form distils is its registry entry's ``relations``
+(``mmseg_distill.methods``). ``ka_*`` need the KA stage-1 encoder; ``pairwise`` needs the
+modules to read (their BN outputs before the ReLU); ``psd`` needs an auxiliary head on both
+models (of several, the one whose output size is closest to the logits', as the pair tool's DSD
+leaf records); ``left_out`` names every relation that is not measured and why.
 """
-from .relations import (METHOD_RELATIONS, RELATIONS, Relations, aux_logit_sources, left_out,
-                        linear_cka_distance, measure_students)
+from .relations import (RELATIONS, Relations, aux_logit_sources, left_out, linear_cka_distance,
+                        measure_students)
 
-__all__ = ['METHOD_RELATIONS', 'RELATIONS', 'Relations', 'aux_logit_sources', 'left_out',
-           'linear_cka_distance', 'measure_students']
+__all__ = ['RELATIONS', 'Relations', 'aux_logit_sources', 'left_out', 'linear_cka_distance',
+           'measure_students']

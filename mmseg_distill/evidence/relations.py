@@ -6,23 +6,11 @@ from typing import Dict, Iterable, List, Optional
 import torch
 from torch import nn
 
-from ..models.losses import (AffinityLoss, CategorySimilarityLoss, InterClassSimilarityLoss,
-                             PairwiseSimilarityLoss, PixelFeatureSimilarityLoss,
-                             PixelSimilarityLoss, PixelwiseKDLoss)
+from ..models.losses import functional as F
 from ..models.utils import align_spatial, positions_as_rows
 
 RELATIONS = ('logit_kl', 'agreement', 'psd', 'csd', 'pfs', 'ka_affinity', 'ka_cka', 'icsd',
              'icsd_official', 'pairwise')
-# the relations each method form distils (method form label -> relation names)
-METHOD_RELATIONS = {
-    'pixel KD': ('logit_kl', ),
-    'DSD': ('psd', 'csd'),
-    'KA': ('ka_affinity', 'ka_cka'),
-    'PFS': ('pfs', 'logit_kl'),
-    'AICSD (paper)': ('icsd', 'logit_kl'),
-    'AICSD (official ICSD)': ('icsd_official', 'logit_kl'),
-    'AICSD (official command)': ('pairwise', 'logit_kl'),
-}
 
 
 def linear_cka_distance(feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
@@ -48,34 +36,30 @@ class Relations:
 
     def __init__(self, encoder: Optional[nn.Module] = None):
         self.encoder = encoder  # KA's stage-1 encoder (teacher side), if measured
-        self.kd = PixelwiseKDLoss()
-        self.psd = PixelSimilarityLoss(pairs='all')
-        self.csd = CategorySimilarityLoss(tau=4.0, pool_size=2, normalize_rows=False)
-        self.pfs = PixelFeatureSimilarityLoss()
-        self.ka_affinity = AffinityLoss(formulation='paper')
-        self.icsd = InterClassSimilarityLoss()
-        self.icsd_official = InterClassSimilarityLoss(formulation='official')
-        self.pairwise = PairwiseSimilarityLoss()
 
     def distances(self, student: Dict[str, torch.Tensor], teacher: Dict[str, torch.Tensor]
                   ) -> Dict[str, float]:
         """Every relation both records allow: ``logits``, ``feature``, ``aux_logits``
         (optional), ``pre_relu`` (optional)."""
         s, t = student, teacher
-        out = {'logit_kl': self.kd(s['logits'], t['logits']),
+        out = {'logit_kl': F.pixel_kd(s['logits'], t['logits']),
                'agreement': agreement(s['logits'], t['logits']),
-               'csd': self.csd(s['logits'], t['logits']),
-               'icsd': self.icsd(s['logits'], t['logits']),
-               'icsd_official': self.icsd_official(s['logits'], t['logits']),
-               'pfs': self.pfs(s['feature'], t['feature'])}
+               # CIRKD's CSD: rows not normalised, logits 2x2-pooled, tau 4
+               'csd': F.category_similarity(s['logits'], t['logits'], tau=4.0, pool_size=2,
+                                            normalize_rows=False),
+               'icsd': F.inter_class_similarity(s['logits'], t['logits']),
+               'icsd_official': F.inter_class_similarity(s['logits'], t['logits'],
+                                                         formulation='official'),
+               'pfs': F.pixel_feature_similarity(s['feature'], t['feature'])}
         if 'aux_logits' in s and 'aux_logits' in t:
-            out['psd'] = self.psd([s['aux_logits'], s['feature'], s['logits']],
-                                  [t['aux_logits'], t['feature'], t['logits']])
+            out['psd'] = F.pixel_similarity([s['aux_logits'], s['feature'], s['logits']],
+                                            [t['aux_logits'], t['feature'], t['logits']],
+                                            pairs='all')
         if 'pre_relu' in s and 'pre_relu' in t:
-            out['pairwise'] = self.pairwise(s['pre_relu'], t['pre_relu'])
+            out['pairwise'] = F.pairwise_similarity(s['pre_relu'], t['pre_relu'])
         if self.encoder is not None:
             code = self.encoder(t['feature'])
-            out['ka_affinity'] = self.ka_affinity(s['feature'], code)
+            out['ka_affinity'] = F.affinity(s['feature'], code, formulation='paper')
             out['ka_cka'] = linear_cka_distance(s['feature'], code)
         return {k: float(v) for k, v in out.items()}
 
@@ -128,7 +112,7 @@ def left_out(teacher: nn.Module, students: Dict[str, nn.Module],
                           'compares [auxiliary logits, feature, logits] on both models')
     if encoder is None:
         reasons['ka_affinity'] = reasons['ka_cka'] = \
-            "needs KA's stage-1 encoder (--ka-stage1 CKPT)"
+            "needs KA's stage-1 encoder (--stage1 CKPT)"
     missing = [name for name in ['teacher'] + list(students) if name not in pre_relu]
     if missing:
         reasons['pairwise'] = (f"needs the pre-ReLU module of {', '.join(missing)} "

@@ -6,8 +6,9 @@ from typing import Optional, Sequence
 
 import torch
 
+from ..methods import stage1_connector
 from ..utils.batches import random_seg_batch
-from .shares import measure_terms
+from ..utils.shares import measure_terms
 
 
 def build_leaf_model(leaf: str, stage1_checkpoint: Optional[str] = None,
@@ -22,9 +23,9 @@ def build_leaf_model(leaf: str, stage1_checkpoint: Optional[str] = None,
     if model_cfg.architecture.get('type') == 'ModelFromConfig':
         model_cfg.architecture.random_init = True
     model_cfg.teacher_ckpt = teacher_checkpoint
-    encoder = model_cfg.distiller.get('connectors', {}).get('teacher_autoencoder')
-    if encoder is not None and encoder.get('mode') == 'encode':
-        encoder.checkpoint = stage1_checkpoint
+    found = stage1_connector(model_cfg.distiller)
+    if found is not None and found[1].get('mode') == 'encode':
+        found[1].checkpoint = stage1_checkpoint
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         return revert_sync_batchnorm(MODELS.build(model_cfg))
@@ -77,6 +78,6 @@ def measure_leaf(model, crop: Sequence[int], num_classes: int, batches: int = 4,
 
 def save_stage1(model) -> str:
     """A stage-1 model's state as a checkpoint file for stage 2 (a temporary file)."""
-    path = osp.join(tempfile.mkdtemp(prefix='ka-stage1-'), 'stage1.pth')
+    path = osp.join(tempfile.mkdtemp(prefix='stage1-'), 'stage1.pth')
     torch.save({'state_dict': model.state_dict()}, path)
     return path

@@ -9,11 +9,12 @@ data config, ``data``). Weights come from the fragment (their sources are in its
 calibrated ones).
 """
 import os.path as osp
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..methods import METHODS
-from .points import RecordingPoint, points_of
+from .plans import PairError, Plan, check_pair_classes  # noqa: F401 (PairError: the API)
+from .points import RecordingPoint
 
 TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
                  'test_evaluator', 'optim_wrapper', 'param_scheduler', 'train_cfg', 'test_cfg',
@@ -23,10 +24,6 @@ DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evalu
              'test_evaluator')
 SCHEDULE_KEYS = ('optim_wrapper', 'param_scheduler', 'train_cfg', 'test_cfg', 'default_hooks',
                  'randomness')
-
-
-class PairError(ValueError):
-    """The pair cannot be distilled with this method as asked; the message says what to do."""
 
 
 @dataclass
@@ -73,131 +70,11 @@ def anchored(path: Optional[str], leaf: str) -> Optional[str]:
     return '{{ fileDirname }}/' + relative
 
 
-@dataclass
-class Plan:
-    """A method's leaf before it is written: the fragment and the model settings it needs."""
-    fragment: str
-    distiller: List[str] = field(default_factory=list)  # entries of model.distiller
-    notes: List[str] = field(default_factory=list)  # comment lines above the distiller
-
-
-# ------------------------------------------------------------------------------ methods
-def check_same_classes(teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint],
-                       method: str) -> None:
-    if not METHODS[method].compares_logits:
-        return
-    t_logits, s_logits = points_of(teacher, 'logits'), points_of(student, 'logits')
-    if t_logits and s_logits and t_logits[0].channels != s_logits[0].channels:
-        raise PairError(
-            f'{method} compares logits class by class, but the teacher predicts '
-            f'{t_logits[0].channels} classes and the student {s_logits[0].channels}. Pass '
-            '--num-classes K (the class count of the dataset you distil on): both models are '
-            'then built for K classes.')
-
-
-def plan_dsd(teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint]) -> Plan:
-    """CIRKD's forms where the pair allows one (CIRKD keeps 1000 / 10 at every resolution; the
-    pair tool measures what that weighs on this pair), the stage form otherwise."""
-    t_logits, s_logits = points_of(teacher, 'logits')[0], points_of(student, 'logits')[0]
-    t_aux = _aux_source(teacher, t_logits.stride)
-    s_aux = _aux_source(student, s_logits.stride)
-    feats = points_of(teacher, 'head feature') and points_of(student, 'head feature')
-    if feats and t_aux and s_aux:
-        return Plan('dsd_cirkd.py', [
-            f"student_recorders=dict(aux_logits=dict(source='{s_aux}'))",
-            f"teacher_recorders=dict(aux_logits=dict(source='{t_aux}'))"],
-            ["CIRKD's form: [auxiliary logits, classifier feature, logits] on both sides (the "
-             "auxiliary head whose stride is closest to the logits')"])
-    if feats and t_aux:
-        return Plan('dsd_cirkd_student_no_aux.py', [
-            f"teacher_recorders=dict(aux_logits=dict(source='{t_aux}'))"],
-            ["CIRKD's form for a student without an auxiliary head: teacher [auxiliary logits, "
-             'feature, logits], student [logits, feature, logits]'])
-    if feats:
-        return Plan('dsd_cirkd_head.py', [],
-                    ["CIRKD's SegFormer form: PSD over [classifier feature, logits]"])
-    matched = _stride_matched_stages(teacher, student)
-    if matched is None:
-        raise PairError('DSD: no classifier feature and fewer than two stage maps at the same '
-                        'strides; record maps by name in the leaf config')
-    module, t_index, s_index, strides = matched
-
-    def feats_of(side, indices):
-        return ',\n'.join(f"                dict(recorder='stages', from_student={side}, "
-                          f'data_idx={i})' for i in indices)
-
-    return Plan('dsd_stages.py', [
-        f"student_recorders=dict(stages=dict(source='{module}'))",
-        f"teacher_recorders=dict(stages=dict(source='{module}'))",
-        'loss_forward_mappings=dict(\n'
-        '        loss_psd=dict(\n'
-        f"            feats_S=[\n{feats_of('True', s_index)}\n            ],\n"
-        f"            feats_T=[\n{feats_of('False', t_index)}\n            ]))"],
-        [f'stride-matched {module} outputs (strides {strides}): teacher indices {t_index}, '
-         f'student indices {s_index} (this project\'s extension of DSD to stage maps)'])
-
-
-def _aux_source(points, stride) -> Optional[str]:
-    aux = points_of(points, 'auxiliary logits')
-    if not aux:
-        return None
-    return min(aux, key=lambda p: abs(p.stride - stride)).name
-
-
-def _stride_matched_stages(teacher, student):
-    for what in ('neck', 'stage'):
-        t, s = points_of(teacher, what), points_of(student, what)
-        common = sorted({p.stride for p in t} & {p.stride for p in s})
-        if len(common) >= 2:
-            def pick(points):
-                return [next(i for i, p in enumerate(points) if p.stride == stride)
-                        for stride in common]
-            return ('neck' if what == 'neck' else 'backbone'), pick(t), pick(s), common
-    return None
-
-
-def _classifier_features(teacher, student, method):
-    for side, points in (('teacher', teacher), ('student', student)):
-        if not points_of(points, 'head feature'):
-            family = next(p.name for p in points if p.what.startswith('head feature'))
-            raise PairError(f'{method}: the {side} ({family}) has no classifier feature (it '
-                            'classifies masks or kernels); use a logit method (pixel_kd, aicsd, '
-                            'dsd) or record a module by name')
-    return points_of(teacher, 'head feature')[0], points_of(student, 'head feature')[0]
-
-
-def plan_ka(teacher, student, stage1_checkpoint: str, stage1_note: str = ''
-            ) -> Tuple[Plan, Plan]:
-    t_feat, s_feat = _classifier_features(teacher, student, 'ka')
-    code = max(t_feat.channels // 2, 1)
-    stage1 = Plan('ka_stage1.py', [
-        f'connectors=dict(teacher_autoencoder=dict(in_channels={t_feat.channels}))'],
-        [f'the teacher classifier feature has {t_feat.channels} channels'])
-    stage2 = Plan('ka_stage2.py', [
-        'connectors=dict(\n'
-        '        teacher_autoencoder=dict(\n'
-        f'            in_channels={t_feat.channels},\n'
-        f'            # the last checkpoint of the stage-1 run{stage1_note}\n'
-        f"            checkpoint='{stage1_checkpoint}'),\n"
-        f'        student_adapter=dict(in_channel={s_feat.channels}, out_channel={code}),\n'
-        f'        student_affinity_adapter=dict(in_channel={s_feat.channels}, '
-        f'out_channel={code}))'],
-        [f'adapters map the student feature ({s_feat.channels} channels) to the code '
-         f'({code} channels)'])
-    return stage1, stage2
-
-
-def plan(method: str, teacher, student, stage1_checkpoint: str = '',
-         stage1_note: str = '') -> List[Plan]:
-    """The leaf plans of ``method`` for this pair (two for KA: stage 1, stage 2)."""
-    check_same_classes(teacher, student, method)
-    if method == 'dsd':
-        return [plan_dsd(teacher, student)]
-    if method == 'ka':
-        return list(plan_ka(teacher, student, stage1_checkpoint, stage1_note))
-    if method == 'pfs':
-        _classifier_features(teacher, student, 'pfs')
-    return [Plan(METHODS[method].fragment)]
+def plan(method: str, teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint],
+         stage1_checkpoint: str = '', stage1_note: str = '') -> List[Plan]:
+    """The leaf plans of ``method`` for this pair (two where it has a first stage)."""
+    check_pair_classes(teacher, student, METHODS[method])
+    return METHODS[method].plan(teacher, student, stage1_checkpoint, stage1_note)
 
 
 # ------------------------------------------------------------------------------ writing
@@ -310,7 +187,7 @@ def leaf_texts(pair: Pair, teacher: Sequence[RecordingPoint], student: Sequence[
     plans = plan(pair.method, teacher, student, stage1_ckpt,
                  f' (mim train mmrazor {osp.basename(stage1_leaf)} run from '
                  f'{osp.abspath(".")}; another --work-dir: change it)')
-    paths = [stage1_leaf, pair.out] if pair.method == 'ka' else [pair.out]
+    paths = [stage1_leaf, pair.out] if METHODS[pair.method].stage1 else [pair.out]
     preprocessor = data_preprocessor_for(student_cfg, data_cfg)
     texts = []
     for path, plan_ in zip(paths, plans):

@@ -1,19 +1,16 @@
-"""What the tests, the demo, the benchmark and the GPU check share: the tiny pair, the real
-`mim train` command and its logged scalars, and a KA stage-1 checkpoint to distil through.
+"""What the tests, the demo, the benchmark and the GPU check share: the tiny pair, the naive
+references (``naive_reference``), a KA stage-1 checkpoint to distil through, and (from
+``mmseg_distill.experiments.runs``) the real `mim train` command and its logged scalars.
 
 Nothing here changes the environment: commands run in the working directory they are given,
 checkpoints are written where they are asked to be.
 """
-import glob
-import json
-import os
 import os.path as osp
-import subprocess
-import sys
-from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from ..experiments.runs import MIM, last_validation, logged_scalars, mim_train, training_records
+from ..methods import KA_STAGE1
 from ..utils.batches import random_seg_batch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -22,7 +19,6 @@ CONFIGS = osp.join(REPO, 'configs')
 TINY_PAIR = 'deeplabv3-r18-tiny_fcn-mbv2-tiny_1xb4-40_synthetic-64x64'
 TEACHER_CFG = osp.join(CONFIGS, 'tiny/deeplabv3_r18-tiny_1xb4-40_synthetic-64x64.py')
 STUDENT_CFG = osp.join(CONFIGS, 'tiny/fcn_mbv2-tiny_1xb4-40_synthetic-64x64.py')
-MIM = osp.join(osp.dirname(sys.executable), 'mim')
 
 
 def tiny_leaf(directory: str, prefix: str) -> str:
@@ -35,42 +31,8 @@ def fake_batch(batch: int = 2, size: int = 64, num_classes: int = 7, seed: int =
     return random_seg_batch(batch, (size, size), num_classes, seed)
 
 
-def mim_train(package: str, config: str, work_dir: str, cwd: str,
-              options: Sequence[str] = (), extra: Sequence[str] = (),
-              env: Optional[Dict[str, str]] = None, timeout: float = 900,
-              log: Optional[str] = None) -> subprocess.CompletedProcess:
-    """``mim train <package> <config> --work-dir <work_dir> [extra] --cfg-options <options>``,
-    run in ``cwd``; its output goes to ``log`` (a file) or is captured."""
-    cmd = [MIM, 'train', package, config, '--work-dir', str(work_dir)] + list(extra)
-    if options:
-        cmd += ['--cfg-options'] + list(options)
-    env = dict(os.environ if env is None else env, PYTHONUNBUFFERED='1')
-    if log:
-        with open(log, 'w') as f:
-            return subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, text=True,
-                                  timeout=timeout, env=env)
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def logged_scalars(work_dir: str) -> List[dict]:
-    """Every record MMEngine logged in the newest run of ``work_dir`` (scalars.json)."""
-    runs = sorted(glob.glob(osp.join(str(work_dir), '*', 'vis_data', 'scalars.json')))
-    if not runs:
-        raise FileNotFoundError(f'no scalars.json under {work_dir}/*/vis_data')
-    with open(runs[-1]) as f:
-        return [json.loads(line) for line in f]
-
-
-def training_records(work_dir: str) -> List[dict]:
-    return [r for r in logged_scalars(work_dir) if 'loss' in r]
-
-
-def last_validation(work_dir: str) -> dict:
-    return [r for r in logged_scalars(work_dir) if 'mIoU' in r][-1]
-
-
 def write_ka_stage1_checkpoint(path: str, in_channels: int,
-                               prefix: str = 'distiller.connectors.teacher_autoencoder.',
+                               prefix: str = KA_STAGE1.checkpoint_prefix,
                                **connector_args) -> str:
     """A stage-1 checkpoint of a randomly initialised auto-encoder (to build and time stage 2
     without training stage 1)."""

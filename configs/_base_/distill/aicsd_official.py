@@ -11,6 +11,7 @@
 # The official run also differs in ways the fragment does not copy (see configs/aicsd/README.md):
 # CE divided by the batch size, teacher in train mode, student frozen for epoch 0, 10x lr on the
 # head, batch 6, lr 0.007, 50 epochs, no auxiliary head, pixel KD on logits upsampled to the input.
+_base_ = './_runtime.py'
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -38,9 +39,3 @@ model = dict(
             loss_kd=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
-# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
-# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
-model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
-                         find_unused_parameters=True)
-# torch RNG state in checkpoints: --resume continues exactly
-custom_hooks = [dict(type='mmrazor.RNGStateHook')]

@@ -8,9 +8,5 @@ _base_ = './aicsd_paper.py'
 model = dict(
     distiller=dict(
         distill_losses=dict(
-            # calibration: the rule of aicsd_paper.py (weighted ICSD = weighted pixel KD at the
-            # student's initialisation), same measurement (docs/calibration/
-            # aicsd-official-icsd_tiny.json): ICSD 0.0008129, KD 10 * 0.2545 -> 3131 -> 3100.
-            # The official code's README never sets lo_lambda. uncalibrated at other class
-            # counts, resolutions and batch sizes (this form divides by b): rerun the tool.
+            # calibration: docs/calibration/aicsd-official-icsd_tiny.json (rule, figures, command)
             loss_icsd=dict(formulation='official', loss_weight=3100.0))))

@@ -1,6 +1,7 @@
 # AICSD (Mansourian et al., arXiv:2308.04243) in the paper's form: ICSD (KL between the spatial
 # distributions of every pair of classes, per image) + pixel KD, under adaptive loss weighting
 # L = (1 - a) L_KD + a (L_ICS + L_CE), a = iter / max_iters.
+_base_ = './_runtime.py'
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -12,12 +13,7 @@ model = dict(
             logits=dict(type='SegLogits')),
         distill_losses=dict(
             # source: tau 1 is the official code's temperature (distiller.py, self.temperature).
-            # calibration: no ICSD weight is published, so the rule is: weighted ICSD equals
-            # the weighted pixel KD at the student's initialisation (ALW then crosses them at
-            # a = 0.5). Measured on the tiny synthetic pair with the demo teacher, 16 batches
-            # (docs/calibration/aicsd_tiny.json, tools/calibrate_weights.py --balance
-            # loss_icsd=loss_kd): ICSD 0.03033, KD 10 * 0.2545 -> 83.9 -> 84. uncalibrated at
-            # other class counts and resolutions: rerun the tool on your pair.
+            # calibration: docs/calibration/aicsd_tiny.json (rule, figures, command)
             loss_icsd=dict(type='InterClassSimilarityLoss', formulation='paper', tau=1.0,
                            loss_weight=84.0),
             # source: official README command --pi_lambda 10 on KLDivLoss() with reduction
@@ -32,13 +28,7 @@ model = dict(
             loss_kd=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
-# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
-# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
-model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
-                         find_unused_parameters=True)
-custom_hooks = [
-    # torch RNG state in checkpoints: --resume continues exactly
-    dict(type='mmrazor.RNGStateHook'),
+custom_hooks = _base_.custom_hooks + [
     dict(
         type='mmrazor.AdaptiveLossWeightHook',
         falling=['distiller.distill_losses.loss_kd'],

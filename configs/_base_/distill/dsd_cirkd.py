@@ -7,6 +7,7 @@
 # Other model families in CIRKD's own forms: dsd_cirkd_head.py (no auxiliary heads: SegFormer's
 # [feature, logits]) and dsd_cirkd_student_no_aux.py (student without one: [logits, feature,
 # logits]); dsd_stages.py is this project's extension to backbone/neck stage maps.
+_base_ = './_runtime.py'
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -44,9 +45,3 @@ model = dict(
             loss_csd=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
-# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
-# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
-model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
-                         find_unused_parameters=True)
-# torch RNG state in checkpoints: --resume continues exactly
-custom_hooks = [dict(type='mmrazor.RNGStateHook')]

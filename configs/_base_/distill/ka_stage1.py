@@ -1,6 +1,7 @@
 # KA stage 1 (He et al., CVPR 2019): train the auto-encoder on the frozen teacher's decode-head
 # feature (input of conv_seg). The student is neither trained nor evaluated for its CE here.
 # Leaf configs set `in_channels` of the auto-encoder to the teacher feature's channels.
+_base_ = './_runtime.py'
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -17,7 +18,7 @@ model = dict(
             # source: torchdistill KTAAD stage1 config (configs/sample/coco2017/multi_stage/
             # ktaad/...yaml): MSELoss('mean') weight 1.0 + RegularizationLoss(p=1) on the code,
             # the L1 norm of the whole batch (code_reduction='batch_sum'), weight 1e-7; the
-            # paper note in shared/methods.md gives the same alpha
+            # paper note in docs/methods.md gives the same alpha
             loss_ae=dict(type='AutoEncoderReconstructionLoss', alpha=1e-7,
                          code_reduction='batch_sum', loss_weight=1.0)),
         loss_forward_mappings=dict(
@@ -25,9 +26,3 @@ model = dict(
                 ae_outputs=dict(recorder='head_feat', from_student=False,
                                 connector='teacher_autoencoder'),
                 target=dict(recorder='head_feat', from_student=False)))))
-# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
-# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
-model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
-                         find_unused_parameters=True)
-# torch RNG state in checkpoints: --resume continues exactly
-custom_hooks = [dict(type='mmrazor.RNGStateHook')]

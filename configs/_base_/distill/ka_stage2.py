@@ -13,6 +13,7 @@
 #   teacher_autoencoder: in_channels (teacher feature), checkpoint (stage-1 .pth)
 #   student_adapter / student_affinity_adapter: in_channel (student feature),
 #       out_channel (= code channels of the auto-encoder, in_channels // 2 by default)
+_base_ = './_runtime.py'
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -54,9 +55,3 @@ model = dict(
                             connector='student_affinity_adapter'),
                 feat_T=dict(recorder='head_feat', from_student=False,
                             connector='teacher_autoencoder')))))
-# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
-# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
-model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
-                         find_unused_parameters=True)
-# torch RNG state in checkpoints: --resume continues exactly
-custom_hooks = [dict(type='mmrazor.RNGStateHook')]

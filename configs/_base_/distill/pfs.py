@@ -1,5 +1,6 @@
 # PFS (Shan et al., arXiv:1910.14226): pixel-wise feature similarities of the decode-head feature
 # (input of conv_seg) + weighted soft-prediction imitation on the logits.
+_base_ = './_runtime.py'
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -26,9 +27,3 @@ model = dict(
             loss_wsi=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
-# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
-# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
-model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
-                         find_unused_parameters=True)
-# torch RNG state in checkpoints: --resume continues exactly
-custom_hooks = [dict(type='mmrazor.RNGStateHook')]

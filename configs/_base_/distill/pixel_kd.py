@@ -1,4 +1,5 @@
 # Pixel-wise KD on the logits (baseline of the KA/PFS/AICSD comparisons).
+_base_ = './_runtime.py'
 model = dict(
     _scope_='mmrazor',
     type='SegmentationDistill',
@@ -19,9 +20,3 @@ model = dict(
             loss_kd=dict(
                 preds_S=dict(recorder='logits', from_student=True),
                 preds_T=dict(recorder='logits', from_student=False)))))
-# Multi-process training (--launcher pytorch / slurm): MMEngine's DDP wrapper, which also runs
-# on CPU-only machines; unused parameters are expected (e.g. teacher-side connectors).
-model_wrapper_cfg = dict(type='mmrazor.DeviceAgnosticDDP', broadcast_buffers=False,
-                         find_unused_parameters=True)
-# torch RNG state in checkpoints: --resume continues exactly
-custom_hooks = [dict(type='mmrazor.RNGStateHook')]

@@ -1,5 +1,5 @@
+from .adaptive_loss_weight_hook import AdaptiveLossWeightHook, alw_factors
 from .export_student_hook import ExportStudentHook
-from .loss_weight_scheduler_hook import AdaptiveLossWeightHook, alw_factors
 from .rng_state_hook import RNGStateHook
 from .term_share_hook import TermShareHook
 

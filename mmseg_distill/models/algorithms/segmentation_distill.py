@@ -18,8 +18,9 @@ from .teacher_side import TeacherSide
 class SegmentationDistill(SingleTeacherDistill):
     """MMRazor's ``SingleTeacherDistill`` for segmentation: the same switches, a safer teacher.
 
-    Every switch of MMRazor's algorithm behaves as there (``tests/test_algorithm_contract.py``
-    checks each against MMRazor's own algorithm): ``teacher_trainable`` (MMRazor's own step
+    Every switch of MMRazor's algorithm behaves as there
+    (``tests/test_models/test_algorithms/test_algorithm_contract.py`` checks each against
+    MMRazor's own algorithm): ``teacher_trainable`` (MMRazor's own step
     runs), ``teacher_norm_eval``, ``student_trainable``, ``calculate_student_loss``,
     ``teacher_module_inplace`` (which MMRazor's own walk no longer applies on torch >= 2.5),
     deliveries, and ``distillation_stopped`` (``StopDistillHook``): once stopped, no

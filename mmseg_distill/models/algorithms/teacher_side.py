@@ -13,7 +13,7 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from ..utils import TEACHER_PRECISIONS, teacher_autocast, to_float32
+from ..utils import TEACHER_PRECISIONS, device_type_of, teacher_autocast, to_float32
 from .teacher_fast_path import fast_path_blocker, run_teacher_fast
 
 
@@ -68,7 +68,7 @@ class TeacherSide:
     def apply(self, module: nn.Module, data):
         """A frozen teacher-side module on a teacher record: in the teacher's precision,
         handed on in float32 (a target, not an activation)."""
-        device_type = _device_type(data)
+        device_type = device_type_of(data)
         with self.context(device_type) if device_type else contextlib.nullcontext():
             return to_float32(module(data))
 
@@ -81,14 +81,3 @@ class TeacherSide:
                 run_teacher_fast(self.teacher, inputs, data_samples, self.recorders)
             else:
                 self.teacher(inputs, data_samples, mode='loss')
-
-
-def _device_type(value) -> str:
-    if isinstance(value, torch.Tensor):
-        return value.device.type
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            found = _device_type(item)
-            if found:
-                return found
-    return ''

@@ -7,6 +7,7 @@ from mmrazor.models.architectures.connectors.base_connector import BaseConnector
 from mmrazor.registry import MODELS
 
 from ...utils import load_state_dict_under, state_dict_mismatch
+from ..utils import check_choice
 
 MODES = ('train', 'encode')
 DECODER_LAST = ('linear', 'norm_act')
@@ -47,10 +48,8 @@ class KAAutoEncoderConnector(BaseConnector):
                  norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='ReLU'),
                  decoder_last: str = 'linear', init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
-        if mode not in MODES:
-            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
-        if decoder_last not in DECODER_LAST:
-            raise ValueError(f'decoder_last must be one of {DECODER_LAST}, got {decoder_last!r}')
+        check_choice('mode', mode, MODES)
+        check_choice('decoder_last', decoder_last, DECODER_LAST)
         if len(strides) != 3:
             raise ValueError(f'strides needs one value per encoder layer (3), got {strides}')
         hidden = hidden_channels or in_channels

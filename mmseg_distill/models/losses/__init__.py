@@ -1,3 +1,4 @@
+from . import functional  # noqa: F401 (the losses as functions)
 from .affinity import AffinityLoss
 from .autoencoder_reconstruction import AutoEncoderReconstructionLoss
 from .category_similarity import CategorySimilarityLoss

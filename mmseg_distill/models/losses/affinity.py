@@ -11,6 +11,29 @@ from ..utils import (affinity_row_distance, align_spatial, channel_outer_product
 FORMULATIONS = ('torchdistill', 'paper')
 
 
+@float32_compute
+def affinity(feat_S: torch.Tensor, feat_T: torch.Tensor, formulation: str = 'torchdistill',
+             align_to: str = 'teacher', chunk_size: Optional[int] = None,
+             gram_precision: str = 'float64', algorithm: str = 'auto',
+             owner: str = 'AffinityLoss') -> torch.Tensor:
+    """``AffinityLoss`` as a function (unweighted)."""
+    check_feature_maps(feat_S, feat_T, owner)
+    feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), align_to)
+    if formulation == 'torchdistill':
+        if feat_S.shape[1] != feat_T.shape[1]:
+            raise ValueError(
+                f"{owner}(formulation='torchdistill') compares channel by channel: the student "
+                f'record has {feat_S.shape[1]} channels {tuple(feat_S.shape)}, the teacher '
+                f'record {feat_T.shape[1]} {tuple(feat_T.shape)}. Map the student through an '
+                f'adapter connector with out_channel={feat_T.shape[1]}.')
+        distance = channel_outer_product_distance(feat_S.flatten(2), feat_T.flatten(2))
+        return distance.sum(1).mean() / feat_T[0, 0].numel()
+    rows_S, rows_T = positions_as_rows(feat_S), positions_as_rows(feat_T)
+    row_distance = affinity_row_distance(rows_S, rows_T, algorithm, chunk_size,
+                                         gram_dtype(gram_precision))
+    return (row_distance.mean() / rows_S.shape[1]).to(feat_S.dtype)
+
+
 @MODELS.register_module()
 class AffinityLoss(nn.Module):
     """KA's affinity distillation.
@@ -32,7 +55,7 @@ class AffinityLoss(nn.Module):
     evaluated per channel from norms and one inner product (``channel_outer_product_distance``),
     never forming the H*W x H*W matrix. Student and teacher need the same channel count.
 
-    ``formulation='paper'``: per-position form of a paper note (shared/methods.md; the paper's
+    ``formulation='paper'``: per-position form of a paper note (docs/methods.md; the paper's
     full text was not checked). With positions L2-normalised over channels, the affinity of
     positions i, j is their cosine divided by the number of positions P; the loss is the mean
     L2 distance between the rows of the student and teacher affinity matrices:
@@ -61,25 +84,12 @@ class AffinityLoss(nn.Module):
         self.loss_weight = loss_weight
         self.align_to = align_to
         self.chunk_size = chunk_size
-        self.gram_dtype = gram_dtype(gram_precision)
+        self.gram_dtype = gram_dtype(gram_precision)  # checked here, at build time
+        self.gram_precision = gram_precision
         self.algorithm = check_algorithm(algorithm)
 
     @float32_compute
     def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
-        check_feature_maps(feat_S, feat_T, type(self).__name__)
-        feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), self.align_to)
-        if self.formulation == 'torchdistill':
-            if feat_S.shape[1] != feat_T.shape[1]:
-                raise ValueError(
-                    "AffinityLoss(formulation='torchdistill') compares channel by channel: the "
-                    f'student record has {feat_S.shape[1]} channels {tuple(feat_S.shape)}, the '
-                    f'teacher record {feat_T.shape[1]} {tuple(feat_T.shape)}. Map the student '
-                    f'through an adapter connector with out_channel={feat_T.shape[1]}.')
-            distance = channel_outer_product_distance(feat_S.flatten(2), feat_T.flatten(2))
-            loss = distance.sum(1).mean() / feat_T[0, 0].numel()
-        else:
-            rows_S, rows_T = positions_as_rows(feat_S), positions_as_rows(feat_T)
-            row_distance = affinity_row_distance(rows_S, rows_T, self.algorithm,
-                                                 self.chunk_size, self.gram_dtype)
-            loss = (row_distance.mean() / rows_S.shape[1]).to(feat_S.dtype)
-        return self.loss_weight * loss
+        return self.loss_weight * affinity(feat_S, feat_T, self.formulation, self.align_to,
+                                           self.chunk_size, self.gram_precision,
+                                           self.algorithm, type(self).__name__)

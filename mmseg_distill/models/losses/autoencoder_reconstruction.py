@@ -24,7 +24,7 @@ class AutoEncoderReconstructionLoss(nn.Module):
 
     - ``'batch_sum'`` (default): the L1 norm of the whole batch's code, summed over images, as
       torchdistill's ``RegularizationLoss(p=1)`` computes it (``z.norm(p=1)``) with weight
-      alpha = 1e-7 in its KTAAD config (the paper note in shared/methods.md gives the same 1e-7);
+      alpha = 1e-7 in its KTAAD config (the paper note in docs/methods.md gives the same 1e-7);
     - ``'image_mean'``: each image's L1 norm, averaged over the batch (this project's earlier
       form; batch-size independent, so 1e-7 is a B times weaker sparsity at batch B).
 

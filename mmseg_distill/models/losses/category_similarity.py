@@ -1,17 +1,43 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
-from ..utils import (align_spatial, check_same_classes, float32_compute, image_weights,
-                     l2_normalize, masked_spatial_log_softmax, valid_mask_from_gt,
-                     weighted_image_mean)
+from ..utils import (float32_compute, image_weights, l2_normalize, masked_spatial_log_softmax,
+                     valid_mask_from_gt, weighted_image_mean)
+from .logit_distill_loss import LogitDistillLoss, aligned_logits
+
+
+def class_similarity_matrix(logits: torch.Tensor, tau: float, normalize_rows: bool,
+                            valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """M = Q Q^T (N, K, K), Q the classes' distributions over the (valid) positions."""
+    prob, _ = masked_spatial_log_softmax(logits, tau, valid)
+    if normalize_rows:
+        prob = l2_normalize(prob, dim=-1)
+    return prob @ prob.transpose(1, 2)
+
+
+@float32_compute
+def category_similarity(preds_S: torch.Tensor, preds_T: torch.Tensor,
+                        gt_seg: Optional[torch.Tensor] = None, tau: float = 4.0,
+                        pool_size: Optional[int] = 2, normalize_rows: bool = True,
+                        align_to: str = 'teacher', ignore_index: int = 255,
+                        owner: str = 'CategorySimilarityLoss') -> torch.Tensor:
+    """``CategorySimilarityLoss`` as a function (unweighted)."""
+    preds_S, preds_T = aligned_logits(preds_S, preds_T, align_to, owner)
+    if pool_size and pool_size > 1:
+        preds_S = F.avg_pool2d(preds_S, pool_size, ceil_mode=True)
+        preds_T = F.avg_pool2d(preds_T, pool_size, ceil_mode=True)
+    valid = valid_mask_from_gt(gt_seg, preds_T.shape[-2:], ignore_index)
+    diff = class_similarity_matrix(preds_S, tau, normalize_rows, valid) - \
+        class_similarity_matrix(preds_T, tau, normalize_rows, valid)
+    weights = image_weights(valid, diff.shape[0], diff)
+    return weighted_image_mean(diff.square().mean((1, 2)), weights)
 
 
 @MODELS.register_module()
-class CategorySimilarityLoss(nn.Module):
+class CategorySimilarityLoss(LogitDistillLoss):
     """DSD's category-wise similarity distillation (CSD).
 
     Feng et al., "Double Similarity Distillation for Semantic Image Segmentation", IEEE TIP 2021
@@ -37,31 +63,13 @@ class CategorySimilarityLoss(nn.Module):
     def __init__(self, tau: float = 4.0, pool_size: Optional[int] = 2,
                  normalize_rows: bool = True, loss_weight: float = 1.0,
                  align_to: str = 'teacher', ignore_index: int = 255):
-        super().__init__()
-        if tau <= 0:
-            raise ValueError(f'tau must be positive, got {tau}')
-        self.tau = tau
+        super().__init__(tau, loss_weight, align_to, ignore_index)
         self.pool_size = pool_size
         self.normalize_rows = normalize_rows
-        self.loss_weight = loss_weight
-        self.align_to = align_to
-        self.ignore_index = ignore_index
-
-    def similarity(self, logits: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
-        prob, _ = masked_spatial_log_softmax(logits, self.tau, valid)
-        if self.normalize_rows:
-            prob = l2_normalize(prob, dim=-1)
-        return prob @ prob.transpose(1, 2)
 
     @float32_compute
     def forward(self, preds_S: torch.Tensor, preds_T: torch.Tensor,
                 gt_seg: Optional[torch.Tensor] = None) -> torch.Tensor:
-        check_same_classes(preds_S, preds_T, type(self).__name__)
-        preds_S, preds_T = align_spatial(preds_S, preds_T.detach(), self.align_to)
-        if self.pool_size and self.pool_size > 1:
-            preds_S = F.avg_pool2d(preds_S, self.pool_size, ceil_mode=True)
-            preds_T = F.avg_pool2d(preds_T, self.pool_size, ceil_mode=True)
-        valid = valid_mask_from_gt(gt_seg, preds_T.shape[-2:], self.ignore_index)
-        diff = self.similarity(preds_S, valid) - self.similarity(preds_T, valid)
-        weights = image_weights(valid, diff.shape[0], diff)
-        return self.loss_weight * weighted_image_mean(diff.square().mean((1, 2)), weights)
+        return self.loss_weight * category_similarity(
+            preds_S, preds_T, gt_seg, self.tau, self.pool_size, self.normalize_rows,
+            self.align_to, self.ignore_index, type(self).__name__)

@@ -1,13 +1,12 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
-from ..utils import (align_spatial, check_same_classes, float32_compute, image_weights,
-                     l2_normalize, masked_spatial_log_softmax, valid_mask_from_gt,
-                     weighted_image_mean)
+from ..utils import (check_choice, float32_compute, image_weights, l2_normalize,
+                     masked_spatial_log_softmax, valid_mask_from_gt, weighted_image_mean)
+from .logit_distill_loss import LogitDistillLoss, aligned_logits
 
 FORMULATIONS = ('paper', 'official')
 
@@ -24,6 +23,14 @@ def inter_class_kl_matrix(logits: torch.Tensor, tau: float,
     cross = prob @ log_prob.transpose(1, 2)
     # KL >= 0; the subtraction can round to a tiny negative value.
     return (neg_entropy[:, :, None] - cross).clamp_min(0)
+
+
+def inter_class_similarity_matrix(logits: torch.Tensor, tau: float = 1.0,
+                                  normalize_rows: bool = True,
+                                  valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """ICSD's matrix in the paper's form: KL between classes, rows normalised: (N, K, K)."""
+    matrix = inter_class_kl_matrix(logits, tau, valid)
+    return l2_normalize(matrix, dim=-1) if normalize_rows else matrix
 
 
 def official_inter_class_matrix(logits: torch.Tensor, tau: float) -> torch.Tensor:
@@ -48,8 +55,32 @@ def official_inter_class_matrix(logits: torch.Tensor, tau: float) -> torch.Tenso
     return (upper + upper.triu(1).t()) / batch
 
 
+@float32_compute
+def inter_class_similarity(preds_S: torch.Tensor, preds_T: torch.Tensor,
+                           gt_seg: Optional[torch.Tensor] = None, tau: float = 1.0,
+                           normalize_rows: bool = True, formulation: str = 'paper',
+                           align_to: str = 'teacher', ignore_index: int = 255,
+                           owner: str = 'InterClassSimilarityLoss') -> torch.Tensor:
+    """``InterClassSimilarityLoss`` as a function (unweighted)."""
+    preds_S, preds_T = aligned_logits(preds_S, preds_T, align_to, owner)
+    if formulation == 'official':
+        if gt_seg is not None:
+            raise ValueError(
+                f"{owner}(formulation='official') reproduces the official code, which uses "
+                'every pixel; it takes no gt_seg. Remove gt_seg from its loss_forward_mappings, '
+                "or use formulation='paper' to leave ignored pixels out.")
+        matrix_S = l2_normalize(official_inter_class_matrix(preds_S, tau), dim=1)
+        matrix_T = l2_normalize(official_inter_class_matrix(preds_T, tau), dim=1)
+        return (matrix_S - matrix_T).square().mean() / preds_T.shape[0]
+    valid = valid_mask_from_gt(gt_seg, preds_T.shape[-2:], ignore_index)
+    diff = inter_class_similarity_matrix(preds_S, tau, normalize_rows, valid) - \
+        inter_class_similarity_matrix(preds_T, tau, normalize_rows, valid)
+    weights = image_weights(valid, diff.shape[0], diff)
+    return weighted_image_mean(diff.square().mean((1, 2)), weights)
+
+
 @MODELS.register_module()
-class InterClassSimilarityLoss(nn.Module):
+class InterClassSimilarityLoss(LogitDistillLoss):
     """AICSD's inter-class similarity distillation (ICSD), in the paper's or the official form.
 
     Mansourian et al., "AICSD: Adaptive Inter-Class Similarity Distillation for Semantic
@@ -87,44 +118,17 @@ class InterClassSimilarityLoss(nn.Module):
     def __init__(self, tau: float = 1.0, normalize_rows: bool = True, loss_weight: float = 1.0,
                  align_to: str = 'teacher', ignore_index: int = 255,
                  formulation: str = 'paper'):
-        super().__init__()
-        if tau <= 0:
-            raise ValueError(f'tau must be positive, got {tau}')
-        if formulation not in FORMULATIONS:
-            raise ValueError(f'formulation must be one of {FORMULATIONS}, got {formulation!r}')
+        super().__init__(tau, loss_weight, align_to, ignore_index)
+        check_choice('formulation', formulation, FORMULATIONS)
         if formulation == 'official' and not normalize_rows:
             raise ValueError("formulation='official' normalises rows as the official code "
                              'does; normalize_rows=False exists only in the paper form')
-        self.tau = tau
         self.normalize_rows = normalize_rows
-        self.loss_weight = loss_weight
-        self.align_to = align_to
-        self.ignore_index = ignore_index
         self.formulation = formulation
-
-    def similarity(self, logits: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
-        matrix = inter_class_kl_matrix(logits, self.tau, valid)
-        return l2_normalize(matrix, dim=-1) if self.normalize_rows else matrix
-
-    def official_loss(self, preds_S: torch.Tensor, preds_T: torch.Tensor) -> torch.Tensor:
-        matrix_S = l2_normalize(official_inter_class_matrix(preds_S, self.tau), dim=1)
-        matrix_T = l2_normalize(official_inter_class_matrix(preds_T, self.tau), dim=1)
-        return (matrix_S - matrix_T).square().mean() / preds_T.shape[0]
 
     @float32_compute
     def forward(self, preds_S: torch.Tensor, preds_T: torch.Tensor,
                 gt_seg: Optional[torch.Tensor] = None) -> torch.Tensor:
-        check_same_classes(preds_S, preds_T, type(self).__name__)
-        preds_S, preds_T = align_spatial(preds_S, preds_T.detach(), self.align_to)
-        if self.formulation == 'official':
-            if gt_seg is not None:
-                raise ValueError(
-                    "InterClassSimilarityLoss(formulation='official') reproduces the official "
-                    'code, which uses every pixel; it takes no gt_seg. Remove gt_seg from its '
-                    "loss_forward_mappings, or use formulation='paper' to leave ignored pixels "
-                    'out.')
-            return self.loss_weight * self.official_loss(preds_S, preds_T)
-        valid = valid_mask_from_gt(gt_seg, preds_T.shape[-2:], self.ignore_index)
-        diff = self.similarity(preds_S, valid) - self.similarity(preds_T, valid)
-        weights = image_weights(valid, diff.shape[0], diff)
-        return self.loss_weight * weighted_image_mean(diff.square().mean((1, 2)), weights)
+        return self.loss_weight * inter_class_similarity(
+            preds_S, preds_T, gt_seg, self.tau, self.normalize_rows, self.formulation,
+            self.align_to, self.ignore_index, type(self).__name__)

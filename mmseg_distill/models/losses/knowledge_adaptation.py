@@ -7,6 +7,29 @@ from ..utils import align_spatial, check_choice, check_feature_maps, float32_com
 FORMULATIONS = ('torchdistill', 'paper')
 
 
+@float32_compute
+def knowledge_adaptation(feat_S: torch.Tensor, feat_T: torch.Tensor,
+                         formulation: str = 'torchdistill', p: float = 1.0, q: float = 2.0,
+                         align_to: str = 'teacher',
+                         owner: str = 'KnowledgeAdaptationLoss') -> torch.Tensor:
+    """``KnowledgeAdaptationLoss`` as a function (unweighted)."""
+    check_feature_maps(feat_S, feat_T, owner)
+    if feat_S.shape[1] != feat_T.shape[1]:
+        raise ValueError(
+            f'{owner} compares channel vectors: the student record has {feat_S.shape[1]} '
+            f'channels {tuple(feat_S.shape)}, the teacher record {feat_T.shape[1]} '
+            f'{tuple(feat_T.shape)}. Map the student through an adapter connector with '
+            f'out_channel={feat_T.shape[1]} (the auto-encoder code channels).')
+    feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), align_to)
+    if formulation == 'torchdistill':
+        diff = l2_normalize(feat_S.flatten(1), dim=1, p=q) - \
+            l2_normalize(feat_T.flatten(1), dim=1, p=q)
+        return diff.abs().mean() if p == 1 else \
+            torch.linalg.vector_norm(diff, ord=p, dim=1).mean()
+    diff = l2_normalize(feat_S, dim=1) - l2_normalize(feat_T, dim=1)
+    return torch.linalg.vector_norm(diff, ord=p, dim=1).mean()
+
+
 @MODELS.register_module()
 class KnowledgeAdaptationLoss(nn.Module):
     """KA's knowledge translation loss between the adapted student and the encoded teacher.
@@ -28,7 +51,7 @@ class KnowledgeAdaptationLoss(nn.Module):
 
     (for p != 1, torchdistill's ``mean_n ||a^S_n - a^T_n||_p``).
 
-    ``formulation='paper'``: per-position form of a paper note (shared/methods.md; the paper's
+    ``formulation='paper'``: per-position form of a paper note (docs/methods.md; the paper's
     full text was not checked): each position's channel vector is L2-normalised and the p-norm
     of the difference is averaged over positions:
 
@@ -54,26 +77,8 @@ class KnowledgeAdaptationLoss(nn.Module):
         self.loss_weight = loss_weight
         self.align_to = align_to
 
-    def _check(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> None:
-        check_feature_maps(feat_S, feat_T, type(self).__name__)
-        if feat_S.shape[1] != feat_T.shape[1]:
-            raise ValueError(
-                f'KnowledgeAdaptationLoss compares channel vectors: the student record has '
-                f'{feat_S.shape[1]} channels {tuple(feat_S.shape)}, the teacher record '
-                f'{feat_T.shape[1]} {tuple(feat_T.shape)}. Map the student through an adapter '
-                f'connector with out_channel={feat_T.shape[1]} (the auto-encoder code channels).')
-
     @float32_compute
     def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
-        self._check(feat_S, feat_T)
-        feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), self.align_to)
-        if self.formulation == 'torchdistill':
-            flat_S = l2_normalize(feat_S.flatten(1), dim=1, p=self.q)
-            flat_T = l2_normalize(feat_T.flatten(1), dim=1, p=self.q)
-            diff = flat_S - flat_T
-            loss = diff.abs().mean() if self.p == 1 else \
-                torch.linalg.vector_norm(diff, ord=self.p, dim=1).mean()
-        else:
-            diff = l2_normalize(feat_S, dim=1) - l2_normalize(feat_T, dim=1)
-            loss = torch.linalg.vector_norm(diff, ord=self.p, dim=1).mean()
-        return self.loss_weight * loss
+        return self.loss_weight * knowledge_adaptation(feat_S, feat_T, self.formulation, self.p,
+                                                       self.q, self.align_to,
+                                                       type(self).__name__)

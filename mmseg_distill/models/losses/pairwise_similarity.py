@@ -1,9 +1,37 @@
+from typing import Tuple
+
 import torch
 import torch.nn as nn
 from mmrazor.registry import MODELS
 
 from ..utils import (align_spatial, check_feature_maps, float32_compute, max_pool_by_scale,
                      position_cosine_matrix_detached_norm)
+
+
+def pooling_kernel(feat_T: torch.Tensor, pool_scale: float, owner: str) -> Tuple[int, int]:
+    """The max-pooling kernel (= stride) of the pair-wise term: int(scale * H), int(scale * W)."""
+    height, width = feat_T.shape[-2:]
+    kernel = (int(height * pool_scale), int(width * pool_scale))
+    if min(kernel) < 1:
+        raise ValueError(
+            f'{owner}: the teacher map {tuple(feat_T.shape)} is too small for '
+            f'pool_scale={pool_scale} (pooling kernel {kernel}); record a map with at least '
+            f'{int(1 / pool_scale + 0.999)} positions per side or raise pool_scale.')
+    return kernel
+
+
+@float32_compute
+def pairwise_similarity(feat_S: torch.Tensor, feat_T: torch.Tensor, pool_scale: float = 0.5,
+                        align_to: str = 'teacher',
+                        owner: str = 'PairwiseSimilarityLoss') -> torch.Tensor:
+    """``PairwiseSimilarityLoss`` as a function (unweighted)."""
+    check_feature_maps(feat_S, feat_T, owner)
+    feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), align_to)
+    kernel = pooling_kernel(feat_T, pool_scale, owner)
+    sim_S = position_cosine_matrix_detached_norm(max_pool_by_scale(feat_S, kernel))
+    sim_T = position_cosine_matrix_detached_norm(max_pool_by_scale(feat_T, kernel))
+    positions = sim_T.shape[-1]
+    return (sim_T - sim_S).square().sum() / positions**2 / feat_T.shape[0]
 
 
 @MODELS.register_module()
@@ -39,23 +67,7 @@ class PairwiseSimilarityLoss(nn.Module):
         self.loss_weight = loss_weight
         self.align_to = align_to
 
-    def kernel(self, feat_T: torch.Tensor):
-        height, width = feat_T.shape[-2:]
-        kernel = (int(height * self.pool_scale), int(width * self.pool_scale))
-        if min(kernel) < 1:
-            raise ValueError(
-                f'PairwiseSimilarityLoss: the teacher map {tuple(feat_T.shape)} is too small for '
-                f'pool_scale={self.pool_scale} (pooling kernel {kernel}); record a map with at '
-                f'least {int(1 / self.pool_scale + 0.999)} positions per side or raise pool_scale.')
-        return kernel
-
     @float32_compute
     def forward(self, feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
-        check_feature_maps(feat_S, feat_T, type(self).__name__)
-        feat_S, feat_T = align_spatial(feat_S, feat_T.detach(), self.align_to)
-        kernel = self.kernel(feat_T)
-        sim_S = position_cosine_matrix_detached_norm(max_pool_by_scale(feat_S, kernel))
-        sim_T = position_cosine_matrix_detached_norm(max_pool_by_scale(feat_T, kernel))
-        positions = sim_T.shape[-1]
-        loss = (sim_T - sim_S).square().sum() / positions**2 / feat_T.shape[0]
-        return self.loss_weight * loss
+        return self.loss_weight * pairwise_similarity(feat_S, feat_T, self.pool_scale,
+                                                      self.align_to, type(self).__name__)

@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 from mmrazor.registry import MODELS
 
-from ..utils import float32_compute, l2_normalize, resize_like
+from ..utils import check_choice, float32_compute, l2_normalize, resize_like
 
 PAIRINGS = ('adjacent', 'all')
 ATTENTION_SIZES = ('largest', 'smallest')
@@ -25,6 +25,54 @@ def _as_sequence(feats, name):
             shape = tuple(feat.shape) if isinstance(feat, torch.Tensor) else type(feat).__name__
             raise ValueError(f'{name}[{index}] must be an (N, C, H, W) map, got {shape}')
     return feats
+
+
+def attention_target_size(feats_T: Sequence[torch.Tensor],
+                          attention_size: Union[str, Tuple[int, int]] = 'largest'
+                          ) -> Tuple[int, int]:
+    """The size every attention map is resized to: the largest / smallest teacher map's, or
+    an explicit (H, W)."""
+    if not isinstance(attention_size, str):
+        return tuple(attention_size)
+    sizes = [tuple(f.shape[-2:]) for f in feats_T]
+    pick = max if attention_size == 'largest' else min
+    return pick(sizes, key=lambda hw: hw[0] * hw[1])
+
+
+def attention_map(feat: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    """a = mean over channels of F^2 at ``size``, normalised over the positions: (N, P)."""
+    return l2_normalize(resize_like(feat.square().mean(1, keepdim=True), size).flatten(1), dim=1)
+
+
+def attention_residuals(feats: Sequence[torch.Tensor], size: Tuple[int, int],
+                        pairs: str = 'adjacent') -> list:
+    """normalise(a_m - a_l) for the layer pairs, a = the attention map of a layer."""
+    maps = [attention_map(f, size) for f in feats]
+    if pairs == 'adjacent':
+        index_pairs = list(zip(range(len(maps) - 1), range(1, len(maps))))
+    else:
+        index_pairs = list(combinations(range(len(maps)), 2))
+    return [l2_normalize(maps[later] - maps[earlier], dim=1) for earlier, later in index_pairs]
+
+
+@float32_compute
+def pixel_similarity(feats_S: Sequence[torch.Tensor], feats_T: Sequence[torch.Tensor],
+                     pairs: str = 'adjacent',
+                     attention_size: Union[str, Tuple[int, int]] = 'largest',
+                     owner: str = 'PixelSimilarityLoss') -> torch.Tensor:
+    """``PixelSimilarityLoss`` as a function (unweighted)."""
+    feats_S = _as_sequence(feats_S, 'feats_S')
+    feats_T = [f.detach() for f in _as_sequence(feats_T, 'feats_T')]
+    if len(feats_S) != len(feats_T):
+        raise ValueError(
+            f'{owner} pairs layers one to one, but got {len(feats_S)} student maps '
+            f'{[tuple(f.shape) for f in feats_S]} and {len(feats_T)} teacher maps '
+            f'{[tuple(f.shape) for f in feats_T]}; record the same number of layers.')
+    size = attention_target_size(feats_T, attention_size)
+    losses = [(r_s - r_t).square().mean()
+              for r_s, r_t in zip(attention_residuals(feats_S, size, pairs),
+                                  attention_residuals(feats_T, size, pairs))]
+    return torch.stack(losses).mean()
 
 
 @MODELS.register_module()
@@ -56,8 +104,7 @@ class PixelSimilarityLoss(nn.Module):
                  attention_size: Union[str, Tuple[int, int]] = 'largest',
                  loss_weight: float = 1.0):
         super().__init__()
-        if pairs not in PAIRINGS:
-            raise ValueError(f'pairs must be one of {PAIRINGS}, got {pairs!r}')
+        check_choice('pairs', pairs, PAIRINGS)
         if isinstance(attention_size, str) and attention_size not in ATTENTION_SIZES:
             raise ValueError(f'attention_size must be one of {ATTENTION_SIZES} or (H, W), '
                              f'got {attention_size!r}')
@@ -65,38 +112,8 @@ class PixelSimilarityLoss(nn.Module):
         self.attention_size = attention_size
         self.loss_weight = loss_weight
 
-    def target_size(self, feats_T: Sequence[torch.Tensor]) -> Tuple[int, int]:
-        if not isinstance(self.attention_size, str):
-            return tuple(self.attention_size)
-        sizes = [tuple(f.shape[-2:]) for f in feats_T]
-        pick = max if self.attention_size == 'largest' else min
-        return pick(sizes, key=lambda hw: hw[0] * hw[1])
-
-    @staticmethod
-    def attention(feat: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
-        energy = resize_like(feat.square().mean(1, keepdim=True), size)
-        return l2_normalize(energy.flatten(1), dim=1)
-
-    def residuals(self, feats: Sequence[torch.Tensor], size) -> list:
-        maps = [self.attention(f, size) for f in feats]
-        if self.pairs == 'adjacent':
-            index_pairs = list(zip(range(len(maps) - 1), range(1, len(maps))))
-        else:
-            index_pairs = list(combinations(range(len(maps)), 2))
-        return [l2_normalize(maps[later] - maps[earlier], dim=1) for earlier, later in index_pairs]
-
     @float32_compute
     def forward(self, feats_S: Sequence[torch.Tensor],
                 feats_T: Sequence[torch.Tensor]) -> torch.Tensor:
-        feats_S = _as_sequence(feats_S, 'feats_S')
-        feats_T = [f.detach() for f in _as_sequence(feats_T, 'feats_T')]
-        if len(feats_S) != len(feats_T):
-            raise ValueError(
-                f'PixelSimilarityLoss pairs layers one to one, but got {len(feats_S)} student '
-                f'maps {[tuple(f.shape) for f in feats_S]} and {len(feats_T)} teacher maps '
-                f'{[tuple(f.shape) for f in feats_T]}; record the same number of layers.')
-        size = self.target_size(feats_T)
-        losses = [(r_s - r_t).square().mean()
-                  for r_s, r_t in zip(self.residuals(feats_S, size),
-                                      self.residuals(feats_T, size))]
-        return self.loss_weight * torch.stack(losses).mean()
+        return self.loss_weight * pixel_similarity(feats_S, feats_T, self.pairs,
+                                                   self.attention_size, type(self).__name__)

@@ -1,17 +1,32 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
 from mmrazor.registry import MODELS
 
-from ..utils import (align_spatial, check_same_classes, float32_compute, masked_mean,
-                     pixel_kl_divergence, valid_mask_from_gt)
+from ..utils import (check_choice, float32_compute, masked_mean, pixel_kl_divergence,
+                     valid_mask_from_gt)
+from .logit_distill_loss import LogitDistillLoss, aligned_logits
 
 CLASS_REDUCTIONS = ('sum', 'mean')
 
 
+@float32_compute
+def pixel_kd(preds_S: torch.Tensor, preds_T: torch.Tensor,
+             gt_seg: Optional[torch.Tensor] = None, tau: float = 1.0,
+             align_to: str = 'teacher', ignore_index: int = 255, class_reduction: str = 'sum',
+             owner: str = 'PixelwiseKDLoss') -> torch.Tensor:
+    """``PixelwiseKDLoss`` as a function (unweighted): tau^2 times the mean over valid pixels
+    of KL(p_T || p_S), summed over classes (``class_reduction='mean'``: divided by K)."""
+    preds_S, preds_T = aligned_logits(preds_S, preds_T, align_to, owner)
+    kl = pixel_kl_divergence(preds_S, preds_T, tau)
+    if class_reduction == 'mean':
+        kl = kl / preds_T.shape[1]
+    valid = valid_mask_from_gt(gt_seg, kl.shape[-2:], ignore_index)
+    return tau**2 * masked_mean(kl, valid)
+
+
 @MODELS.register_module()
-class PixelwiseKDLoss(nn.Module):
+class PixelwiseKDLoss(LogitDistillLoss):
     """Pixel-wise knowledge distillation on logits: Hinton et al., "Distilling the Knowledge in a
     Neural Network" (2015), applied to every pixel (as CIRKD's ``CriterionKD``).
 
@@ -43,25 +58,13 @@ class PixelwiseKDLoss(nn.Module):
 
     def __init__(self, tau: float = 1.0, loss_weight: float = 1.0, align_to: str = 'teacher',
                  ignore_index: int = 255, class_reduction: str = 'sum'):
-        super().__init__()
-        if tau <= 0:
-            raise ValueError(f'tau must be positive, got {tau}')
-        if class_reduction not in CLASS_REDUCTIONS:
-            raise ValueError(f'class_reduction must be one of {CLASS_REDUCTIONS}, '
-                             f'got {class_reduction!r}')
-        self.class_reduction = class_reduction
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self.align_to = align_to
-        self.ignore_index = ignore_index
+        super().__init__(tau, loss_weight, align_to, ignore_index)
+        self.class_reduction = check_choice('class_reduction', class_reduction,
+                                            CLASS_REDUCTIONS)
 
     @float32_compute
     def forward(self, preds_S: torch.Tensor, preds_T: torch.Tensor,
                 gt_seg: Optional[torch.Tensor] = None) -> torch.Tensor:
-        check_same_classes(preds_S, preds_T, type(self).__name__)
-        preds_S, preds_T = align_spatial(preds_S, preds_T.detach(), self.align_to)
-        kl = pixel_kl_divergence(preds_S, preds_T, self.tau)
-        if self.class_reduction == 'mean':
-            kl = kl / preds_T.shape[1]
-        valid = valid_mask_from_gt(gt_seg, kl.shape[-2:], self.ignore_index)
-        return self.loss_weight * self.tau**2 * masked_mean(kl, valid)
+        return self.loss_weight * pixel_kd(preds_S, preds_T, gt_seg, self.tau, self.align_to,
+                                           self.ignore_index, self.class_reduction,
+                                           type(self).__name__)

@@ -1,17 +1,38 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
 from mmrazor.registry import MODELS
 
-from ..utils import (align_spatial, check_same_classes, float32_compute, pixel_kl_divergence,
-                     valid_mask_from_gt)
+from ..utils import check_choice, float32_compute, pixel_kl_divergence, valid_mask_from_gt
+from .logit_distill_loss import LogitDistillLoss, aligned_logits
 
 WEIGHTINGS = ('gap', 'uniform')
 
 
+@float32_compute
+def weighted_soft_imitation(preds_S: torch.Tensor, preds_T: torch.Tensor,
+                            gt_seg: Optional[torch.Tensor] = None, tau: float = 1.0,
+                            weighting: str = 'gap', align_to: str = 'teacher',
+                            ignore_index: int = 255,
+                            owner: str = 'WeightedSoftImitationLoss') -> torch.Tensor:
+    """``WeightedSoftImitationLoss`` as a function (unweighted)."""
+    preds_S, preds_T = aligned_logits(preds_S, preds_T, align_to, owner)
+    kl = pixel_kl_divergence(preds_S, preds_T, tau).flatten(1)  # (N, P)
+    valid = valid_mask_from_gt(gt_seg, preds_T.shape[-2:], ignore_index)
+    valid = torch.ones_like(kl) if valid is None else valid.flatten(1).to(kl.dtype)
+    if weighting == 'gap':
+        gap = kl.detach() * valid
+        mean_gap = gap.sum(1, keepdim=True) / valid.sum(1, keepdim=True).clamp_min(1.0)
+        weights = torch.where(mean_gap > 0, gap / mean_gap.clamp_min(1e-30),
+                              torch.zeros_like(gap))
+    else:
+        weights = valid
+    total = (weights * kl * valid).sum()
+    return tau**2 * total / valid.sum().clamp_min(1.0)
+
+
 @MODELS.register_module()
-class WeightedSoftImitationLoss(nn.Module):
+class WeightedSoftImitationLoss(LogitDistillLoss):
     """PFS's weighted pixel-level soft-prediction imitation.
 
     Shan et al., "Distilling Pixel-Wise Feature Similarities for Semantic Segmentation",
@@ -42,31 +63,12 @@ class WeightedSoftImitationLoss(nn.Module):
 
     def __init__(self, tau: float = 1.0, weighting: str = 'gap', loss_weight: float = 1.0,
                  align_to: str = 'teacher', ignore_index: int = 255):
-        super().__init__()
-        if weighting not in WEIGHTINGS:
-            raise ValueError(f'weighting must be one of {WEIGHTINGS}, got {weighting!r}')
-        if tau <= 0:
-            raise ValueError(f'tau must be positive, got {tau}')
-        self.tau = tau
-        self.weighting = weighting
-        self.loss_weight = loss_weight
-        self.align_to = align_to
-        self.ignore_index = ignore_index
+        super().__init__(tau, loss_weight, align_to, ignore_index)
+        self.weighting = check_choice('weighting', weighting, WEIGHTINGS)
 
     @float32_compute
     def forward(self, preds_S: torch.Tensor, preds_T: torch.Tensor,
                 gt_seg: Optional[torch.Tensor] = None) -> torch.Tensor:
-        check_same_classes(preds_S, preds_T, type(self).__name__)
-        preds_S, preds_T = align_spatial(preds_S, preds_T.detach(), self.align_to)
-        kl = pixel_kl_divergence(preds_S, preds_T, self.tau).flatten(1)  # (N, P)
-        valid = valid_mask_from_gt(gt_seg, preds_T.shape[-2:], self.ignore_index)
-        valid = torch.ones_like(kl) if valid is None else valid.flatten(1).to(kl.dtype)
-        if self.weighting == 'gap':
-            gap = kl.detach() * valid
-            mean_gap = gap.sum(1, keepdim=True) / valid.sum(1, keepdim=True).clamp_min(1.0)
-            weights = torch.where(mean_gap > 0, gap / mean_gap.clamp_min(1e-30),
-                                  torch.zeros_like(gap))
-        else:
-            weights = valid
-        total = (weights * kl * valid).sum()
-        return self.loss_weight * self.tau**2 * total / valid.sum().clamp_min(1.0)
+        return self.loss_weight * weighted_soft_imitation(
+            preds_S, preds_T, gt_seg, self.tau, self.weighting, self.align_to, self.ignore_index,
+            type(self).__name__)

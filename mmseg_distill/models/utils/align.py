@@ -4,6 +4,8 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
+from .validation import check_choice
+
 ALIGN_CHOICES = ('teacher', 'student')
 
 
@@ -29,11 +31,9 @@ def align_spatial(student: torch.Tensor, teacher: torch.Tensor, align_to: str = 
     if student.shape[0] != teacher.shape[0]:
         raise ValueError(f'student batch {tuple(student.shape)} and teacher batch '
                          f'{tuple(teacher.shape)} differ: record both from the same forward')
-    if align_to == 'teacher':
+    if check_choice('align_to', align_to, ALIGN_CHOICES) == 'teacher':
         return resize_like(student, teacher.shape[-2:], mode), teacher
-    if align_to == 'student':
-        return student, resize_like(teacher, student.shape[-2:], mode)
-    raise ValueError(f'align_to must be one of {ALIGN_CHOICES}, got {align_to!r}')
+    return student, resize_like(teacher, student.shape[-2:], mode)
 
 
 def check_same_classes(preds_S: torch.Tensor, preds_T: torch.Tensor, loss_name: str) -> None:

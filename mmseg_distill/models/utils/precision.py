@@ -24,26 +24,33 @@ def to_float32(value):
     return value
 
 
+def device_type_of(value) -> str:
+    """The device type ('cpu', 'cuda', ...) of the first tensor in ``value`` (a tensor, or
+    nested lists / tuples / dicts of them); '' where it holds none."""
+    if isinstance(value, torch.Tensor):
+        return value.device.type
+    items = value.values() if isinstance(value, dict) else \
+        value if isinstance(value, (list, tuple)) else ()
+    for item in items:
+        found = device_type_of(item)
+        if found:
+            return found
+    return ''
+
+
 def _device_type(args, kwargs):
-    for value in list(args) + list(kwargs.values()):
-        if isinstance(value, torch.Tensor):
-            return value.device.type
-        if isinstance(value, (list, tuple)):
-            for item in value:
-                if isinstance(item, torch.Tensor):
-                    return item.device.type
-    return 'cpu'
+    return device_type_of([list(args), kwargs]) or 'cpu'
 
 
 def float32_compute(forward):
-    """Decorate a loss ``forward``: autocast off, half tensors promoted, result float32+."""
+    """Decorate a loss ``forward`` or a functional loss: autocast off, half tensors promoted,
+    result float32+ (arguments that are not tensors, the module included, pass unchanged)."""
 
     @functools.wraps(forward)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
         device_type = _device_type(args, kwargs)
         with torch.autocast(device_type=device_type, enabled=False):
-            return forward(self, *to_float32(args),
-                           **{k: to_float32(v) for k, v in kwargs.items()})
+            return forward(*to_float32(args), **{k: to_float32(v) for k, v in kwargs.items()})
 
     return wrapper
 

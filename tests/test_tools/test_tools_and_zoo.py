@@ -8,7 +8,9 @@ import pytest
 import yaml
 from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG
 
-METHODS = ['dsd', 'ka', 'pfs', 'aicsd', 'pixel_kd']
+from mmseg_distill.methods import METHODS as REGISTRY
+
+METHODS = [method.directory for method in REGISTRY.values()]
 
 
 def test_model_index_lists_every_leaf_config_once():

@@ -114,7 +114,7 @@ def test_the_aicsd_recipes_schedule_the_whole_student_ce():
 
 
 def test_student_ce_rejects_unknown_choices_and_students_without_heads():
-    from mmseg_distill.engine.hooks.loss_weight_scheduler_hook import student_ce_paths
+    from mmseg_distill.engine.hooks.adaptive_loss_weight_hook import student_ce_paths
     with pytest.raises(ValueError, match='student_ce'):
         AdaptiveLossWeightHook(falling=['x'], student_ce='aux')
     with pytest.raises(ValueError, match='no head'):

@@ -1,7 +1,9 @@
 """Naive references, written straight from each formula with loops / explicit P x P matrices.
 
-They share no code with mmseg_distill on purpose. Only torch primitives whose meaning is the
-definition itself are used (softmax of a vector, interpolate for the documented resizing).
+The tests check every loss against them and the benchmark times the losses against them
+(``NAIVE``). They share no code with the rest of mmseg_distill on purpose. Only torch
+primitives whose meaning is the definition itself are used (softmax of a vector, interpolate
+for the documented resizing).
 """
 import math
 
@@ -122,7 +124,7 @@ def inter_class_similarity(zs, zt, tau=1.0, normalize=True, valid=None):
 
 
 def inter_class_similarity_official(zs, zt, tau=1.0):
-    """The official AICSD code's ICSD term, as ../shared/methods.md describes it: a loop over
+    """The official AICSD code's ICSD term, as docs/methods.md describes it: a loop over
     class pairs i <= j with KLDivLoss('batchmean') fed the probability P_i as input and P_j as
     target, P the softmax over the height axis; one symmetric matrix for the whole batch; rows
     L2-normalised; mean squared difference divided by the batch size."""
@@ -214,7 +216,7 @@ def knowledge_adaptation(fs, ft, p=1):
 
 
 def knowledge_adaptation_torchdistill(fs, ft, p=1):
-    """torchdistill's KTALoss(p, q=2, reduction='mean') as shared/methods.md describes it: each
+    """torchdistill's KTALoss(p, q=2, reduction='mean') as docs/methods.md describes it: each
     image's flattened map divided by its L2 norm; p = 1: mean over all N*C*H*W elements of the
     absolute difference; otherwise the mean over images of the p-norm of the difference."""
     fs = resize_to(fs, ft.shape[-2:])
@@ -283,3 +285,82 @@ def autoencoder_reconstruction(recon, target, code, alpha, code_reduction='batch
     if code_reduction == 'image_mean':
         l1 = l1 / code.shape[0]
     return mse + alpha * l1
+
+
+# ---------------------------------------------------------------------------------------------
+# The naive algorithms the benchmark times the project's losses against (and checks their values
+# with): the explicit P x P forms above, and loops over channels or class pairs as the sources
+# compute them (torchdistill's AffinityLoss, the official AICSD code; ICSD with a true KL).
+
+
+def _resize(fs, ft):
+    return resize_to(fs, ft.shape[-2:])
+
+
+def affinity_channel_loop(fs, ft):
+    """torchdistill's AffinityLoss as it computes it: per channel, the (H*W x H*W) outer
+    products of the normalised maps."""
+    fs = _resize(fs, ft)
+    s = F.normalize(fs.flatten(2), dim=2)
+    t = F.normalize(ft.flatten(2), dim=2)
+    hw = s.shape[2]
+    total = torch.zeros(s.shape[0], device=s.device)
+    for c in range(s.shape[1]):
+        total = total + ((s[:, c, :, None] * s[:, c, None]) -
+                         (t[:, c, :, None] * t[:, c, None])).div(hw).norm(dim=(1, 2))
+    return total.mean()
+
+
+def icsd_pair_loop(zs, zt, tau=1.0):
+    def matrix(z):
+        log_p = F.log_softmax(z.flatten(2) / tau, dim=2)
+        K = z.shape[1]
+        rows = []
+        for i in range(K):
+            row = []
+            for j in range(K):
+                row.append((log_p[:, i].exp() * (log_p[:, i] - log_p[:, j])).sum(-1))
+            rows.append(torch.stack(row, dim=1))
+        return F.normalize(torch.stack(rows, dim=1), dim=2)
+
+    return ((matrix(zs) - matrix(zt.detach()))**2).mean()
+
+
+def icsd_official_loop(zs, zt, tau=1.0):
+    """The official AICSD code's loop: KLDivLoss('batchmean') over class pairs i <= j, softmax
+    over the height axis, one matrix per batch (written here for any number of classes)."""
+    kl = torch.nn.KLDivLoss(reduction='batchmean')
+
+    def matrix(z):
+        p = F.softmax(z / tau, dim=2)
+        K = z.shape[1]
+        m = torch.empty(K, K, dtype=z.dtype, device=z.device)
+        for i in range(K):
+            for j in range(i, K):
+                m[i, j] = m[j, i] = kl(p[:, i], p[:, j])
+        return F.normalize(m, dim=1)
+
+    return ((matrix(zs) - matrix(zt.detach()))**2).mean() / zs.shape[0]
+
+
+def csd_pair_loop(zs, zt, tau=4.0):
+    def matrix(z):
+        q = F.normalize(F.softmax(F.avg_pool2d(z, 2, ceil_mode=True).flatten(2) / tau, dim=2),
+                        dim=2)
+        K = z.shape[1]
+        return torch.stack([torch.stack([(q[:, i] * q[:, j]).sum(-1) for j in range(K)], 1)
+                            for i in range(K)], 1)
+
+    return ((matrix(zs) - matrix(zt.detach()))**2).mean()
+
+
+NAIVE = {
+    'PixelFeatureSimilarityLoss': pixel_feature_similarity,
+    'PixelFeatureSimilarityLoss/softmax_kl':
+    lambda fs, ft, tau=1.0: pixel_feature_similarity(fs, ft, 'softmax_kl', tau),
+    'AffinityLoss/paper': affinity,
+    'AffinityLoss/torchdistill': affinity_channel_loop,
+    'InterClassSimilarityLoss': icsd_pair_loop,
+    'InterClassSimilarityLoss/official': icsd_official_loop,
+    'CategorySimilarityLoss': csd_pair_loop,
+}

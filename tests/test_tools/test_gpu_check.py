@@ -30,7 +30,8 @@ def test_gpu_check_passes_on_cpu_and_writes_its_report(tmp_path):
         {name for name in checks if name.startswith('mim train mmrazor')}
     assert any('resumed' in name for name in checks)
     assert any('mim test mmseg' in name for name in checks)
-    losses = checks['loss values and gradients vs CPU float64 (tests/test_device_losses.py)']
+    losses = checks['loss values and gradients vs CPU float64 '
+                    '(tests/test_models/test_losses/test_device_losses.py)']
     assert 'passed' in losses['figure'] and 'failed' not in losses['figure']
     assert summary['info']['device'] == 'cpu' and summary['info']['torch']
     text = report.read_text()

@@ -6,11 +6,17 @@ import torch
 from tiny_pair import build_algorithm, fake_batch, load_model_cfg
 
 import mmseg_distill  # noqa: F401
+from mmseg_distill.methods import METHODS, all_forms, stage1_forms
+
+# the two-stage method (KA): its stage-1 leaf, its stage-2 leaf and the connector between them
+TWO_STAGE, STAGE2 = stage1_forms()[0]
+STAGE1 = STAGE2.stage1
 
 
 def test_every_fragment_gives_finite_logged_distill_losses():
-    for method_dir, name in [('pixel_kd', 'pixel-kd'), ('dsd', 'dsd'), ('dsd', 'dsd-stages'),
-                             ('pfs', 'pfs'), ('aicsd', 'aicsd')]:
+    forms = [(m.directory, f.prefix) for m, f in all_forms() if not f.stage1]
+    dsd = METHODS['dsd'].directory  # and DSD's extension to stage maps
+    for method_dir, name in forms + [(dsd, 'dsd-stages')]:
         algorithm = build_algorithm(load_model_cfg(method_dir, name))
         losses = algorithm.loss(*fake_batch())
         distill = {k: v for k, v in losses.items() if k.startswith('distill.')}
@@ -89,11 +95,11 @@ def test_logit_losses_on_different_class_counts_name_both_shapes():
 
 def test_connector_that_does_not_fit_the_record_names_connector_and_shape(tmp_path):
     from tiny_pair import load_model_cfg as load
-    stage1 = build_algorithm(load('ka', 'ka-stage1'))
+    stage1 = build_algorithm(load(TWO_STAGE.directory, STAGE1.prefix))
     ckpt = str(tmp_path / 'stage1.pth')
     torch.save({'state_dict': stage1.state_dict()}, ckpt)
-    cfg = load('ka', 'ka-stage2')
-    cfg.distiller.connectors.teacher_autoencoder.checkpoint = ckpt
+    cfg = load(TWO_STAGE.directory, STAGE2.prefix)
+    cfg.distiller.connectors[STAGE1.connector].checkpoint = ckpt
     cfg.distiller.connectors.student_adapter.in_channel = 24  # the student feature has 16
     algorithm = build_algorithm(cfg)
     with pytest.raises(RuntimeError, match=r"connector 'student_adapter'.*\(2, 16, 8, 8\)"):
@@ -101,14 +107,14 @@ def test_connector_that_does_not_fit_the_record_names_connector_and_shape(tmp_pa
 
 
 def test_shared_teacher_connector_runs_once_per_step(tmp_path):
-    stage1 = build_algorithm(load_model_cfg('ka', 'ka-stage1'))
+    stage1 = build_algorithm(load_model_cfg(TWO_STAGE.directory, STAGE1.prefix))
     ckpt = str(tmp_path / 'stage1.pth')
     torch.save({'state_dict': stage1.state_dict()}, ckpt)
-    cfg = load_model_cfg('ka', 'ka-stage2')
-    cfg.distiller.connectors.teacher_autoencoder.checkpoint = ckpt
+    cfg = load_model_cfg(TWO_STAGE.directory, STAGE2.prefix)
+    cfg.distiller.connectors[STAGE1.connector].checkpoint = ckpt
     algorithm = build_algorithm(cfg)
     calls = []
-    encoder = algorithm.distiller.connectors['teacher_autoencoder']
+    encoder = algorithm.distiller.connectors[STAGE1.connector]
     encoder.register_forward_hook(lambda *args: calls.append(1))
     losses = algorithm.loss(*fake_batch())
     assert len(calls) == 1  # feeds both loss_ka and loss_affinity

@@ -79,7 +79,7 @@ LEAF_SETTINGS['ka_stage2_paper.py'] = LEAF_SETTINGS['ka_stage2.py']
 def test_every_fragment_has_an_expectation():
     import glob
     shipped = {osp.basename(p) for p in glob.glob(osp.join(FRAGMENTS, '*.py'))}
-    assert shipped == set(EXPECTED) | set(ALIASES) | {'dsd_stages.py'}
+    assert shipped == set(EXPECTED) | set(ALIASES) | {'dsd_stages.py', '_runtime.py'}
 
 
 def fragment_on_tiny_pair(fragment, tmp_path):
@@ -156,3 +156,17 @@ def test_aspp_recorder_source_is_the_bn_before_relu_in_mmseg_deeplabv3plus():
     bottleneck = model.decode_head.bottleneck
     assert isinstance(bottleneck.bn, torch.nn.modules.batchnorm._BatchNorm)
     assert [name for name, _ in bottleneck.named_children()] == ['conv', 'bn', 'activate']
+
+
+def test_every_fragment_runs_with_the_one_runtime_block():
+    """The DDP wrapper and the RNG hook live in _runtime.py alone; every fragment has them."""
+    import glob
+    for path in glob.glob(osp.join(FRAGMENTS, '*.py')):
+        name = osp.basename(path)
+        with open(path) as f:
+            text = f.read()
+        if name != '_runtime.py':
+            assert 'model_wrapper_cfg' not in text and 'RNGStateHook' not in text, name
+        cfg = Config.fromfile(path)
+        assert cfg.model_wrapper_cfg.type == 'mmrazor.DeviceAgnosticDDP', name
+        assert cfg.custom_hooks[0] == dict(type='mmrazor.RNGStateHook'), name

@@ -1,8 +1,9 @@
 """Each distillation term's weighted value against the student's task loss, and the weights
 that keep every term alive and in proportion.
 
-One implementation for ``tools/calibrate_weights.py`` (a config, its data and trained teacher)
-and ``tools/inspect_pair.py`` (a pair nobody shipped, at initialisation).
+One implementation for ``tools/calibrate_weights.py`` (a config, its data and trained teacher),
+``tools/inspect_pair.py`` (a pair nobody shipped, at initialisation) and ``TermShareHook``
+(while training).
 """
 import math
 import statistics
@@ -118,7 +119,7 @@ def schedule_start_factors(cfg) -> Tuple[Dict[str, float], Optional[float]]:
     """({loss name: weight multiplier at iteration 0}, the task loss's multiplier) of the
     ``AdaptiveLossWeightHook`` in a distillation config's ``custom_hooks`` (({}, None) without
     one): falling terms start at 1, rising ones at ``floor``."""
-    from ..engine.hooks.loss_weight_scheduler_hook import alw_factors
+    from ..engine.hooks.adaptive_loss_weight_hook import alw_factors
     factors, task = {}, None
     for hook in cfg.get('custom_hooks', []) or []:
         if not str(hook.get('type', '')).endswith('AdaptiveLossWeightHook'):

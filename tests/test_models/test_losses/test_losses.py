@@ -1,5 +1,4 @@
 """Every loss against its naive reference, plus the edge cases of the brief."""
-import naive_reference as naive
 import pytest
 import torch
 from mmrazor.registry import MODELS
@@ -10,6 +9,7 @@ from mmseg_distill.models.losses import (AffinityLoss, AutoEncoderReconstruction
                                          PairwiseSimilarityLoss, PixelFeatureSimilarityLoss,
                                          PixelSimilarityLoss, PixelwiseKDLoss,
                                          WeightedSoftImitationLoss)
+from mmseg_distill.testing import naive_reference as naive
 
 LOGIT_LOSSES = {
     'PixelwiseKDLoss': (dict(tau=2.0), lambda s, t: naive.pixel_kd(s, t, tau=2.0)),
@@ -116,7 +116,7 @@ def test_knowledge_adaptation_both_forms_match_naive_and_require_equal_channels(
 
 
 def test_the_two_ka_forms_differ_by_orders_of_magnitude():
-    """The reason a weight of one form does not carry to the other (shared/methods.md)."""
+    """The reason a weight of one form does not carry to the other (docs/methods.md)."""
     fs, ft = torch.randn(2, 64, 16, 32), torch.randn(2, 64, 16, 32)
     paper = KnowledgeAdaptationLoss(formulation='paper')(fs, ft)
     torchdistill = KnowledgeAdaptationLoss(formulation='torchdistill')(fs, ft)

@@ -242,8 +242,8 @@ def test_ka_stage1_exports_nothing(tmp_path):
 def test_alw_shares_are_shown_at_the_first_iteration_and_at_full_weight():
     from mmengine.config import Config
 
-    from mmseg_distill.pairing.shares import (TermStats, apply_start_factors, format_shares,
-                                              schedule_start_factors)
+    from mmseg_distill.utils.shares import (TermStats, apply_start_factors, format_shares,
+                                            schedule_start_factors)
     cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/distill/aicsd_paper.py'))
     factors, task_factor = schedule_start_factors(cfg)
     assert factors == {'loss_kd': 1.0, 'loss_icsd': 0.0} and task_factor == 0.0
@@ -280,7 +280,7 @@ def test_transfer_reads_a_student_with_a_list_of_auxiliary_heads_and_names_what_
     assert 'psd' in results['fast_scnn']  # it was silently missing with a list of heads
     reasons = left_out(teacher, {'fast_scnn': fast_scnn})
     assert 'psd' not in reasons
-    assert "--ka-stage1" in reasons['ka_affinity'] and '--pre-relu' in reasons['pairwise']
+    assert '--stage1' in reasons['ka_affinity'] and '--pre-relu' in reasons['pairwise']
     del plain.auxiliary_head
     reasons = left_out(teacher, {'plain': plain})
     assert 'no auxiliary head on plain' in reasons['psd']

@@ -51,3 +51,23 @@ def test_a_student_record_without_its_adapter_is_named_as_such():
     with pytest.raises(ValueError, match=r'the student record has 16 channels.*adapter '
                                          r'connector with out_channel=32'):
         KnowledgeAdaptationLoss()(torch.randn(2, 16, 4, 4), torch.randn(2, 32, 4, 4))
+
+
+LOGIT_LOSSES = ['PixelwiseKDLoss', 'WeightedSoftImitationLoss', 'CategorySimilarityLoss',
+                'InterClassSimilarityLoss']
+
+
+@pytest.mark.parametrize('loss', LOGIT_LOSSES)
+@pytest.mark.parametrize('argument,value,error,message', [
+    ('tau', 0.0, ValueError, 'tau must be positive'),
+    ('tau', -1.0, ValueError, 'tau must be positive'),
+    ('tau', float('inf'), ValueError, 'tau must be positive'),
+    ('tau', '4', ValueError, 'tau must be positive'),
+    ('align_to', 'both', ValueError, "align_to must be one of \\('teacher', 'student'\\)"),
+    ('ignore_index', 255.5, TypeError, 'ignore_index must be an integer label'),
+])
+def test_every_logit_loss_refuses_bad_arguments_when_it_is_built(loss, argument, value, error,
+                                                                 message):
+    from mmrazor.registry import MODELS
+    with pytest.raises(error, match=message):
+        MODELS.build(dict(type=loss, **{argument: value}))

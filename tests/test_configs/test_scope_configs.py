@@ -10,6 +10,8 @@ import sys
 import pytest
 from tiny_pair import REPO
 
+from mmseg_distill.methods import METHODS
+
 pytestmark = pytest.mark.e2e
 
 
@@ -34,7 +36,9 @@ for index, name in enumerate(json.loads(sys.argv[1])):
         if 'model' in cfg and cfg.model.get('type') == 'SegmentationDistill' and \
                 'architecture' in cfg.model:
             cfg.model.teacher_ckpt = None  # no download
-            encoder = cfg.model.distiller.get('connectors', {}).get('teacher_autoencoder')
+            from mmseg_distill.methods import stage1_connector
+            found = stage1_connector(cfg.model.distiller)
+            encoder = found[1] if found else None
             if encoder is not None and encoder.get('mode') == 'encode':
                 from mmseg_distill.testing import write_ka_stage1_checkpoint
                 encoder.checkpoint = write_ka_stage1_checkpoint(
@@ -87,7 +91,7 @@ def test_every_shipped_config_builds_through_the_package_scope(tmp_path):
     assert not failed, json.dumps(failed, indent=1)
     # the leaves build runners; the dataset and schedule fragments their parts
     assert all('runner' in results[name] for name in SHIPPED
-               if name.split('/')[0] in ('dsd', 'ka', 'pfs', 'aicsd', 'pixel_kd', 'tiny'))
+               if name.split('/')[0] in [m.directory for m in METHODS.values()] + ['tiny'])
     assert 'train_dataloader' in results['_base_/datasets/synthetic_scenes.py']
     log = out.stdout + out.stderr
     assert 'Failed to search registry' not in log, log[log.find('Failed to search'):][:500]

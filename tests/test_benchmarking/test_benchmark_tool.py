@@ -1,31 +1,23 @@
 """The benchmark's measurement paths, on sizes that take seconds."""
-import importlib.util
-import os.path as osp
 
 import pytest
-from tiny_pair import REPO
 
-from mmseg_distill.benchmarking import losses, report, timing
+from mmseg_distill.benchmarking import losses, report, runner, timing
+from mmseg_distill.methods import METHODS
 from mmseg_distill.testing import tiny_leaf
 
 pytestmark = pytest.mark.e2e
 
 
-spec = importlib.util.spec_from_file_location('benchmark', osp.join(REPO, 'tools/benchmark.py'))
-benchmark = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(benchmark)
-
-
 def _spec(loss='PixelFeatureSimilarityLoss', options=None, shape=('feat', 2, 8, 8, 8, 16),
           budget_gib=4.0):
     return dict(loss=loss, options=options or {}, shape=shape, device='cpu', threads=1,
-                repeats=3, max_seconds=5, budget_gib=budget_gib, naive_timeout=120,
-                tools=osp.join(REPO, 'tools'))
+                repeats=3, max_seconds=5, budget_gib=budget_gib, naive_timeout=120)
 
 
 def test_ours_and_naive_agree_and_are_timed_interleaved():
-    ours = benchmark.run_worker('ours', _spec())
-    pair = benchmark.run_worker('pair', _spec())
+    ours = runner.run_worker('ours', _spec())
+    pair = runner.run_worker('pair', _spec())
     assert ours['status'] == pair['status'] == 'ok'
     assert abs(ours['value'] - pair['value']) <= 1e-5 * abs(pair['value'])
     assert ours['time']['median'] > 0 and pair['time_ratio']['n'] >= 2
@@ -34,8 +26,8 @@ def test_ours_and_naive_agree_and_are_timed_interleaved():
 
 
 def test_naive_beyond_its_memory_budget_is_reported_not_crashed():
-    result = benchmark.run_worker('pair', _spec(shape=('feat', 2, 64, 64, 8, 16),
-                                                budget_gib=0.0005))
+    result = runner.run_worker('pair', _spec(shape=('feat', 2, 64, 64, 8, 16),
+                                             budget_gib=0.0005))
     assert result['status'] == 'oom'
 
 
@@ -57,8 +49,8 @@ def test_variants_agree_with_their_own_naive_form_and_report_the_algorithm():
         shape = ('logits', 2, 6, 6, 5) if loss == 'InterClassSimilarityLoss' else \
             ('feat', 2, 6, 6, 8, 8)
         spec_ = _spec(loss, options, shape)
-        ours = benchmark.run_worker('ours', spec_)
-        pair = benchmark.run_worker('pair', spec_)
+        ours = runner.run_worker('ours', spec_)
+        pair = runner.run_worker('pair', spec_)
         assert ours['algorithm'] == algorithm, (loss, options)
         assert abs(ours['value'] - pair['value']) <= 1e-5 * abs(pair['value']), loss
 
@@ -85,7 +77,7 @@ def test_interleaved_rounds_time_every_part_alike():
 def test_step_parts_of_a_leaf(tmp_path, directory, prefix, losses_):
     spec_ = dict(device='cpu', threads=1, size=[64, 64], batch=2, rounds=2, tmp=str(tmp_path),
                  num_classes=7, leaf=tiny_leaf(directory, prefix))
-    row = benchmark.run_worker('step', spec_)
+    row = runner.run_worker('step', spec_)
     for part in ('step', 'teacher', 'student', 'distill', 'teacher_side'):
         assert row[part]['median'] >= 0, part
     assert set(row['per_loss']) == losses_
@@ -101,13 +93,14 @@ def test_step_parts_of_a_leaf(tmp_path, directory, prefix, losses_):
 
 def test_gpu_preset_rows_and_targets_on_a_tiny_crop(tmp_path):
     """The GPU preset's model-zoo step row, on CPU at a tiny crop: the SegFormer KA leaf."""
-    _, pair, _, batch, classes = benchmark.ZOO_PAIRS[3]
-    leaf = dict(benchmark.default_leaves(pair))['ka']
+    _, pair, _, batch, classes = runner.ZOO_PAIRS[3]
+    two_stage = next(m.key for m in METHODS.values() if m.stage1)
+    leaf = dict(runner.default_leaves(pair))[two_stage]
     spec_ = dict(device='cpu', threads=1, size=[32, 32], batch=batch, rounds=2,
                  tmp=str(tmp_path), num_classes=classes, leaf=leaf)
-    row = benchmark.run_worker('step', spec_)
-    row.update(pair='SegFormer', method='ka', crop=[32, 32], batch=batch)
-    assert '| SegFormer | 32x32 x 2 | ka |' in report.zoo_table([row])
+    row = runner.run_worker('step', spec_)
+    row.update(pair='SegFormer', method=two_stage, crop=[32, 32], batch=batch)
+    assert f'| SegFormer | 32x32 x 2 | {two_stage} |' in report.zoo_table([row])
     assert 'target <= 1.10x' in report.gpu_targets(dict(zoo_steps=[row], losses=[]))
     cases = losses.gpu_cases(16)
     assert {c[2][1] for c in cases} == {2, 8}
@@ -115,7 +108,6 @@ def test_gpu_preset_rows_and_targets_on_a_tiny_crop(tmp_path):
 
 
 def test_steps_only_without_an_earlier_run_writes_the_step_table(tmp_path, monkeypatch):
-    import sys
     stats = timing.summary([1.0, 2.0])
     row = dict(method='ka', fast_path=True, teacher_precision='bf16', step=stats,
                teacher=stats, student=stats, step_ratio=stats, distill=stats,
@@ -124,10 +116,8 @@ def test_steps_only_without_an_earlier_run_writes_the_step_table(tmp_path, monke
                student_side_overhead=dict(timing.summary([-0.03, 0.1]), resolved=False),
                peak_extra_mib=5.0, per_loss={'loss_ka': stats, 'loss_affinity': stats})
     steps = dict(pair='P', input='I', rows=[row])
-    monkeypatch.setattr(benchmark, 'bench_steps', lambda args: steps)
-    monkeypatch.setattr(sys, 'argv', ['benchmark.py', '--steps-only', '--out', str(tmp_path),
-                                      '--device', 'cpu'])
-    benchmark.main()
+    monkeypatch.setattr(runner, 'bench_steps', lambda args: steps)
+    runner.run(runner.parse_args(['--steps-only', '--out', str(tmp_path), '--device', 'cpu']))
     table = (tmp_path / 'benchmark.md').read_text()
     assert '| ka | on, bf16 |' in table and '< noise' in table
     # the share of a difference within the noise: no negative percentage

@@ -1,0 +1,484 @@
+"""The demo as a library: the paired-seed experiment on the tiny pair (``Pipeline``) that
+``tools/demo.py`` runs (its docstring describes the steps and outputs) and
+``tools/demo_ablation.py`` extends: the data, the teacher, per seed one initial student shared
+by the baseline and every method form of the registry (same weights, same data order), the
+transfer measurement, the paired report. Its jobs run through ``experiments.jobs`` (submitit:
+locally two single-threaded jobs at a time, or on Slurm), so a job's numbers depend only on
+its config and seed."""
+import glob
+import json
+import os
+import os.path as osp
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+from .. import testing
+from ..methods import all_forms
+from .jobs import ExecutorOptions, Job, run_jobs
+from .runs import SINGLE_THREAD, last_validation, mim_train, slug
+from .stats import paired
+
+# the regime, chosen on the tune split ('val'; the measurements: README, "The demo")
+PRESETS = {
+    'full': dict(seeds=[0, 1, 2, 3, 4], num_train=1000, num_val=300, num_test=300,
+                 teacher_iters=3000, teacher_lr=0.05, student_iters=1000, student_lr=0.08,
+                 batch=8, stage1_iters=100),
+    'quick': dict(seeds=[0], num_train=200, num_val=50, num_test=100, teacher_iters=300,
+                  teacher_lr=0.05, student_iters=150, student_lr=0.08, batch=8,
+                  stage1_iters=20),
+}
+
+
+class Pipeline:
+
+    def __init__(self, args):
+        """``args``: quick, seeds, out, force, and the executor's ``jobs`` (workers),
+        ``executor`` ('local' or 'slurm') and ``slurm_partition``."""
+        self.args = args
+        self.preset = dict(PRESETS['quick' if args.quick else 'full'])
+        if args.seeds:
+            self.preset['seeds'] = args.seeds
+        self.seeds = self.preset['seeds']
+        self.forms = all_forms()
+        # the first stages the forms need (KA's auto-encoder), one run per seed each
+        self.stages = list({form.stage1.prefix: form.stage1 for _, form in self.forms
+                            if form.stage1}.values())
+        self.out = osp.abspath(args.out)
+        self.data_root = osp.join(self.out, 'data', 'synthetic_scenes')
+        self.started = time.time()
+        self.trained = 0
+        self.env = dict(os.environ, **SINGLE_THREAD)
+
+    def log(self, message):
+        print(f'[demo {time.time() - self.started:6.0f}s] {message}', flush=True)
+
+    # --------------------------------------------------------------------------- runs
+    def options(self, iters, seed, lr=None):
+        p = self.preset
+        gen = dict(num_train=p['num_train'], num_val=p['num_val'], num_test=p['num_test'],
+                   size=64, seed=0)
+        opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
+                f'train_cfg.val_interval={iters}', f'param_scheduler.0.end={iters}',
+                f'default_hooks.checkpoint.interval={iters}', 'default_hooks.logger.interval=50',
+                'default_hooks.visualization.draw=False',
+                f"train_dataloader.batch_size={p['batch']}"]
+        if lr is not None:
+            opts.append(f'optim_wrapper.optimizer.lr={lr}')
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            opts.append(f'{loader}.dataset.data_root={self.data_root}')
+            opts += [f'{loader}.dataset.generator.{k}={v}' for k, v in gen.items()]
+        # the single evaluation of every run, at its end, is on the reported (test) split; the
+        # student's only (the teacher is evaluated once, by its own run)
+        opts.append('val_cfg.type=ValLoop')
+        for loader in ('val_dataloader', 'test_dataloader'):
+            opts += [f'{loader}.dataset.data_prefix.img_path=img_dir/test',
+                     f'{loader}.dataset.data_prefix.seg_map_path=ann_dir/test']
+        return opts
+
+    def train(self, package, config, work_dir, iters, seed, lr=None, extra=()):
+        """`mim train` unless ``work_dir`` holds its final checkpoint (the demo resumes):
+        (the checkpoint, whether it trained)."""
+        ckpt = osp.join(work_dir, f'iter_{iters}.pth')
+        if osp.exists(ckpt) and not self.args.force:
+            return ckpt, False
+        os.makedirs(work_dir, exist_ok=True)
+        out = mim_train(package, config, work_dir, self.out,
+                        self.options(iters, seed, lr) + list(extra), env=self.env,
+                        timeout=3600, log=osp.join(work_dir, 'run.log'))
+        if out.returncode != 0 or not osp.exists(ckpt):
+            raise RuntimeError(f'mim train {package} {osp.basename(config)} failed; see '
+                               f'{work_dir}/run.log')
+        return ckpt, True
+
+    def initial_students(self, seed):
+        """One initial student per seed, shared by the baseline and every method: the paired
+        design (same initial weights; the data order follows the seed in every run)."""
+        import torch
+        from mmengine.runner import set_random_seed
+
+        from ..models import ModelFromConfig
+        plain = osp.join(self.out, 'init', f'student_seed{seed}.pth')
+        prefixed = osp.join(self.out, 'init', f'student_seed{seed}_architecture.pth')
+        if not osp.exists(prefixed) or self.args.force:
+            import logging
+
+            from mmengine.logging import MMLogger
+
+            # init_weights logs every parameter: keep the demo's output readable
+            MMLogger.get_current_instance().setLevel(logging.WARNING)
+            os.makedirs(osp.dirname(plain), exist_ok=True)
+            set_random_seed(seed)
+            model = ModelFromConfig(testing.STUDENT_CFG)
+            model.init_weights()
+            state = model.state_dict()
+            torch.save({'state_dict': state}, plain)
+            torch.save({'state_dict': {'architecture.' + k: v for k, v in state.items()}},
+                       prefixed)
+        return plain, prefixed
+
+    def leaf(self, directory, prefix):
+        return testing.tiny_leaf(directory, prefix)
+
+    def stage1_checkpoint(self, seed, stage):
+        return osp.join(self.out, f'seed{seed}', stage.prefix,
+                        f"iter_{self.preset['stage1_iters']}.pth")
+
+    def jobs(self):
+        p = self.preset
+        work = lambda *parts: osp.join(self.out, *parts)  # noqa: E731
+        teacher_ckpt = work('teacher', f"iter_{p['teacher_iters']}.pth")
+        teacher = Job('teacher', lambda: self.train(
+            'mmseg', testing.TEACHER_CFG, work('teacher'), p['teacher_iters'], 0,
+            p['teacher_lr']), priority=100)
+        jobs = [teacher]
+        self.runs = {}  # (seed, row) -> work dir
+        for seed in self.seeds:
+            plain, prefixed = self.initial_students(seed)
+            baseline_dir = work(f'seed{seed}', 'baseline')
+            self.runs[seed, 'baseline'] = baseline_dir
+            seed_jobs = [Job(f'seed {seed}: baseline', lambda s=seed, d=baseline_dir, i=plain:
+                             self.train('mmseg', testing.STUDENT_CFG, d, p['student_iters'],
+                                        s, p['student_lr'], [f'load_from={i}']), priority=50)]
+            stage1_jobs = {}
+            for stage in self.stages:
+                method = next(m for m, f in self.forms if f.stage1 == stage)
+                stage1_jobs[stage] = Job(
+                    f'seed {seed}: {stage.prefix}',
+                    lambda s=seed, st=stage, m=method: self.train(
+                        'mmrazor', self.leaf(m.directory, st.prefix),
+                        osp.dirname(self.stage1_checkpoint(s, st)), p['stage1_iters'], s,
+                        extra=[f'model.teacher_ckpt={teacher_ckpt}']),
+                    after=[teacher], priority=40)
+                seed_jobs.append(stage1_jobs[stage])
+            for method, form in self.forms:
+                run_dir = work(f'seed{seed}', form.prefix)
+                self.runs[seed, form.label] = run_dir
+                extra = [f'model.teacher_ckpt={teacher_ckpt}', f'load_from={prefixed}']
+                after = [teacher]
+                if form.stage1:
+                    extra.append(f'{form.stage1.checkpoint_key}='
+                                 f'{self.stage1_checkpoint(seed, form.stage1)}')
+                    after.append(stage1_jobs[form.stage1])
+                seed_jobs.append(Job(
+                    f'seed {seed}: {form.label}',
+                    lambda s=seed, d=run_dir, f=form, m=method, e=extra: self.train(
+                        'mmrazor', self.leaf(m.directory, f.prefix), d, p['student_iters'], s,
+                        p['student_lr'], e), after=after, priority=10))
+            # the loop's variables bound now: a late-bound stage-1 checkpoint gave every seed
+            # the last seed's KA encoder
+            stage1_ckpt = self.stage1_checkpoint(seed, self.stages[0]) if self.stages else None
+            transfer = Job(f'seed {seed}: transfer', lambda s=seed, k=stage1_ckpt: self.transfer(
+                s, teacher_ckpt, k), after=list(seed_jobs) + [teacher], priority=5)
+            jobs += seed_jobs + [transfer]
+        return jobs
+
+    def data_config(self):
+        """The test split as a data config (for tools/transfer.py)."""
+        p = self.preset
+        path = osp.join(self.out, 'test_split_data.py')
+        with open(path, 'w') as f:
+            data = osp.join(testing.CONFIGS, '_base_/datasets/synthetic_scenes.py')
+            f.write(f"_base_ = [{data!r}]\n"
+                    f"generator = dict(num_train={p['num_train']}, num_val={p['num_val']}, "
+                    f"num_test={p['num_test']}, size=64, seed=0)\n"
+                    "val_dataloader = dict(dataset=dict(\n"
+                    f"    data_root={self.data_root!r}, generator=generator,\n"
+                    "    data_prefix=dict(img_path='img_dir/test', "
+                    "seg_map_path='ann_dir/test')))\n")
+        return path
+
+    def transfer(self, seed, teacher_ckpt, stage1_ckpt):
+        out = osp.join(self.out, f'seed{seed}', 'transfer')
+        if osp.exists(osp.join(out, 'transfer.json')) and not self.args.force:
+            return
+        iters = self.preset['student_iters']
+        students = []
+        pre_relu = ['teacher=decode_head.bottleneck.bn']
+        for (s, row), run_dir in self.runs.items():
+            if s != seed:
+                continue
+            students += ['--student', slug(row), testing.STUDENT_CFG,
+                         osp.join(run_dir, f'iter_{iters}.pth')]
+            pre_relu.append(f'{slug(row)}=decode_head.convs.0.bn')
+        cmd = [sys.executable, '-m', 'mmseg_distill.evidence.transfer', testing.TEACHER_CFG,
+               teacher_ckpt, '--data', self.data_config(), '--out', out,
+               '--pre-relu'] + pre_relu + students
+        if stage1_ckpt:
+            cmd += ['--stage1', stage1_ckpt]
+        with open(osp.join(self.out, f'seed{seed}', 'transfer.log'), 'w') as log:
+            code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                                   cwd=self.out)
+        if code:
+            raise RuntimeError(f'the transfer measurement failed; see {out}/../transfer.log')
+
+    def executor_options(self):
+        return ExecutorOptions(kind=getattr(self.args, 'executor', 'local'),
+                               workers=self.args.jobs, folder=osp.join(self.out, 'jobs'),
+                               slurm_partition=getattr(self.args, 'slurm_partition', None))
+
+    def run(self):
+        from ..datasets.synthetic_scenes import generate
+        os.makedirs(self.out, exist_ok=True)
+        p = self.preset
+        self.log(f"data: {p['num_train']} train / {p['num_val']} tune / {p['num_test']} test "
+                 'scenes at 64x64')
+        generate(self.data_root, p['num_train'], p['num_val'], 64, 0, p['num_test'])
+        self.log(f"{len(self.seeds)} seed(s), {len(self.forms)} method forms, "
+                 f'{self.args.jobs} single-threaded jobs at a time')
+        jobs = self.jobs()
+        run_jobs(jobs, self.executor_options(), self.log)
+        self.trained = sum(1 for job in jobs if isinstance(job.result, tuple) and job.result[1])
+        self.report()
+
+    # ---------------------------------------------------------------------- results
+    def miou(self, work_dir):
+        return last_validation(work_dir)['mIoU']
+
+    def per_class(self, work_dir):
+        """The per-class IoU table MMSeg's metric logged at the end of a run."""
+        logs = sorted(glob.glob(osp.join(work_dir, '*', '*.log')))
+        with open(logs[-1]) as f:
+            text = f.read()
+        rows = re.findall(r'\|\s*([a-z]+)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)\s*\|', text)
+        return {name: float(iou) for name, iou, _ in rows}
+
+    def report(self):
+        seeds, labels = self.seeds, ['baseline'] + [f.label for _, f in self.forms]
+        forms = {f.label: f for _, f in self.forms}
+        teacher_dir = osp.join(self.out, 'teacher')
+        miou = {row: [self.miou(self.runs[s, row]) for s in seeds] for row in labels}
+        transfer = {}
+        for seed in seeds:
+            with open(osp.join(self.out, f'seed{seed}', 'transfer', 'transfer.json')) as f:
+                transfer[seed] = json.load(f)
+        rows = {}
+        for row in labels:
+            entry = dict(miou=miou[row], mean=statistics.mean(miou[row]),
+                         std=statistics.stdev(miou[row]) if len(seeds) > 1 else None)
+            if row != 'baseline':
+                entry['paired'] = paired(miou[row], miou['baseline'])
+                distilled = forms[row].relations
+                entry['relations'] = {}
+                for relation in distilled + ('logit_kl', 'agreement'):
+                    if relation in entry['relations']:
+                        continue
+                    ours = [transfer[s][slug(row)].get(relation) for s in seeds]
+                    base = [transfer[s]['baseline'].get(relation) for s in seeds]
+                    if None in ours or None in base:
+                        continue
+                    stats = paired(ours, base)
+                    if stats['low'] is None:  # one seed: no interval, no verdict
+                        better = None
+                    elif relation == 'agreement':
+                        better = stats['low'] > 0
+                    else:
+                        better = stats['high'] < 0
+                    stats.update(baseline=statistics.mean(base), student=statistics.mean(ours),
+                                 distilled=relation in distilled,
+                                 closer=better)
+                    entry['relations'][relation] = stats
+            rows[row] = entry
+        teacher = dict(miou=self.miou(teacher_dir), per_class=self.per_class(teacher_dir))
+        summary = dict(preset='quick' if self.args.quick else 'full', seeds=seeds,
+                       preset_cfg=self.preset, teacher=teacher,
+                       baseline_per_class={s: self.per_class(self.runs[s, 'baseline'])
+                                           for s in seeds},
+                       rows=rows, transfer=transfer,
+                       wall=self.wall_ledger(),
+                       cost=self.costs())
+        with open(osp.join(self.out, 'results.json'), 'w') as f:
+            json.dump(summary, f, indent=1)
+        markdown = self.markdown(summary)
+        with open(osp.join(self.out, 'results.md'), 'w') as f:
+            f.write(markdown + '\n')
+        self.plot(summary)
+        self.qualitative()
+        print(markdown)
+        self.log(f'wrote {self.out}/results.md, results.json, paired.png, miou.png, '
+                 'qualitative.png')
+
+    def wall_ledger(self):
+        """Every invocation that built these results, with its wall time and how many runs it
+        trained: a rerun that only re-reads trained runs must not pass for the cost of all."""
+        path = osp.join(self.out, 'wall_time.json')
+        ledger = []
+        if osp.exists(path) and not self.args.force:
+            with open(path) as f:
+                ledger = json.load(f)
+        ledger.append(dict(date=time.strftime('%Y-%m-%d %H:%M', time.localtime(self.started)),
+                           minutes=round((time.time() - self.started) / 60, 2),
+                           trained_runs=self.trained))
+        with open(path, 'w') as f:
+            json.dump(ledger, f, indent=1)
+        return ledger
+
+    @staticmethod
+    def wall_text(ledger):
+        total = sum(entry['minutes'] for entry in ledger)
+        if len(ledger) == 1:
+            return f'{total:.1f} min wall time on this machine'
+        training = [e for e in ledger if e['trained_runs']]
+        rest = [e for e in ledger if not e['trained_runs']]
+        parts = [f"{e['minutes']:.1f} min training {e['trained_runs']} runs" for e in training]
+        if rest:
+            parts.append(f"{sum(e['minutes'] for e in rest):.1f} min in {len(rest)} "
+                         'invocation(s) that trained nothing (evaluation, transfer, report)')
+        return f"{total:.1f} min wall time on this machine ({'; '.join(parts)})"
+
+    def markdown(self, s):
+        p, seeds = s['preset_cfg'], s['seeds']
+        base = s['rows']['baseline']
+        quick = s['preset'] == 'quick'
+        lines = [
+            f"Procedural scenes, 7 classes, 64x64; preset {s['preset']}"
+            + (' (a smoke run, not evidence)' if quick else '') +
+            f"; seeds {seeds}; test split of {p['num_test']} images; "
+            f"{self.wall_text(s['wall'])}.", '',
+            f"Teacher (DeepLabV3 R18-tiny, {s['cost']['teacher']['params_m']:.3f} M params): "
+            f"{s['teacher']['miou']:.2f} mIoU on the test split; per class: " +
+            ', '.join(f'{k} {v:.1f}' for k, v in s['teacher']['per_class'].items()) + '.', '',
+            '| student (FCN MobileNetV2-tiny, '
+            f"{s['cost']['student']['params_m']:.3f} M params) | test mIoU mean (per seed) | "
+            'paired difference to the baseline, 95% CI | verdict |',
+            '| --- | --- | --- | --- |',
+            f"| baseline | {base['mean']:.2f}" +
+            (f" +- {base['std']:.2f} sd" if base['std'] is not None else '') +
+            f" ({', '.join(f'{v:.2f}' for v in base['miou'])}) | | |"]
+        for row, entry in s['rows'].items():
+            if row == 'baseline':
+                continue
+            d = entry['paired']
+            interval = 'n/a (1 seed)' if d['low'] is None else \
+                f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
+            lines.append(f"| {row} | {entry['mean']:.2f} "
+                         f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | {interval} | "
+                         f"{d['verdict']} |")
+        lines += ['', 'What each student took from the teacher (distance to the teacher on the '
+                  'test split, mean over seeds; baseline -> distilled, paired 95% CI of the '
+                  "change; 'closer' only when the interval excludes no change; agreement: share "
+                  "of pixels with the teacher's class, higher is closer; * = a relation the "
+                  'method distils):', '',
+                  '| student | relation | baseline | distilled | change, 95% CI | closer |',
+                  '| --- | --- | --- | --- | --- | --- |']
+        for row, entry in s['rows'].items():
+            for relation, r in entry.get('relations', {}).items():
+                interval = 'n/a' if r['low'] is None else \
+                    f"{r['mean']:+.3g} [{r['low']:+.3g}, {r['high']:+.3g}]"
+                lines.append(f"| {row} | {relation}{' *' if r['distilled'] else ''} | "
+                             f"{r['baseline']:.4g} | {r['student']:.4g} | {interval} | "
+                             f"{ {True: 'yes', False: 'no', None: 'n/a'}[r['closer']]} |")
+        return '\n'.join(lines)
+
+    def costs(self):
+        import torch
+        from mmseg.apis import init_model
+
+        def measure(cfg):
+            model = init_model(cfg, None, device='cpu')
+            model.eval()
+            x = torch.randn(1, 3, 64, 64)
+            times = []
+            with torch.no_grad():
+                for index in range(23):
+                    begin = time.perf_counter()
+                    model(x, mode='tensor')
+                    if index >= 3:
+                        times.append((time.perf_counter() - begin) * 1e3)
+            # parameters used at inference (the auxiliary head is training-only)
+            params = sum(p.numel() for n, p in model.named_parameters()
+                         if not n.startswith('auxiliary_head'))
+            return dict(params_m=params / 1e6, latency_ms=statistics.median(times))
+
+        return dict(teacher=measure(testing.TEACHER_CFG),
+                    student=measure(testing.STUDENT_CFG))
+
+    def plot(self, s):
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        rows = [r for r in s['rows'] if r != 'baseline']
+        fig, ax = plt.subplots(figsize=(10, 4.2))
+        for index, row in enumerate(rows):
+            d = s['rows'][row]['paired']
+            ax.scatter([index] * len(d['diffs']), d['diffs'], color='tab:blue', s=14, zorder=3)
+            if d['low'] is not None:
+                color = {'gain': 'tab:green', 'loss': 'tab:red'}.get(d['verdict'], 'grey')
+                error = [[d['mean'] - d['low']], [d['high'] - d['mean']]]
+                ax.errorbar(index + 0.18, d['mean'], yerr=error, fmt='D', color=color,
+                            capsize=4, zorder=4)
+        ax.axhline(0, color='black', linewidth=0.8)
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels(rows, rotation=25, ha='right', fontsize=8)
+        ax.set_ylabel('test mIoU - baseline (same seed)')
+        ax.set_title('Paired differences per seed (dots) and their mean with 95% CI '
+                     '(green: gain, red: loss, grey: no clear difference)', fontsize=9)
+        fig.tight_layout()
+        fig.savefig(osp.join(self.out, 'paired.png'), dpi=110)
+        fig, ax = plt.subplots(figsize=(10, 4))
+        labels = list(s['rows'])
+        means = [s['rows'][r]['mean'] for r in labels]
+        ax.bar(range(len(labels)), means, color=['grey'] + ['tab:blue'] * (len(labels) - 1))
+        for index, row in enumerate(labels):
+            ax.scatter([index] * len(s['rows'][row]['miou']), s['rows'][row]['miou'],
+                       color='black', s=8, zorder=3)
+        ax.axhline(s['teacher']['miou'], color='tab:red', linestyle='--', label='teacher')
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, rotation=25, ha='right', fontsize=8)
+        ax.set_ylabel('test mIoU (%)')
+        ax.set_ylim(min(min(r['miou']) for r in s['rows'].values()) - 5,
+                    s['teacher']['miou'] + 3)
+        ax.legend(loc='lower right', fontsize=8)
+        ax.set_title('Test mIoU per seed (dots) and mean (bars)', fontsize=9)
+        fig.tight_layout()
+        fig.savefig(osp.join(self.out, 'miou.png'), dpi=110)
+
+    def qualitative(self, count=4):
+        import cv2
+        import numpy as np
+        from mmseg.apis import inference_model, init_model
+
+        from ..datasets.synthetic_scenes import CLASSES, PALETTE
+        from ..utils import export_student
+        palette = np.array(PALETTE, np.uint8)
+        seed, iters = self.seeds[0], self.preset['student_iters']
+        images = sorted(glob.glob(osp.join(self.data_root, 'img_dir', 'test', '*.png')))[:count]
+        columns = [('teacher', osp.join(self.out, 'teacher',
+                                        f"iter_{self.preset['teacher_iters']}.pth"),
+                    testing.TEACHER_CFG),
+                   ('baseline', osp.join(self.runs[seed, 'baseline'], f'iter_{iters}.pth'),
+                    testing.STUDENT_CFG)]
+        for _, form in self.forms:  # the exported students, as plain MMSeg loads them
+            path, config = export_student(osp.join(self.runs[seed, form.label],
+                                                   f'iter_{iters}.pth'),
+                                          osp.join(self.out, 'students'), 'demo_' + form.prefix)
+            columns.append((form.label, path, config or testing.STUDENT_CFG))
+        models = [(name, init_model(cfg, ckpt, device='cpu')) for name, ckpt, cfg in columns]
+        rows = []
+        for path in images:
+            image = cv2.imread(path)
+            label = cv2.imread(path.replace('img_dir', 'ann_dir'), cv2.IMREAD_GRAYSCALE)
+            tiles = [image[..., ::-1], palette[label]]
+            for _, model in models:
+                pred = inference_model(model, path).pred_sem_seg.data[0].numpy()
+                tiles.append(palette[pred])
+            rows.append(np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)),
+                                               constant_values=255) for t in tiles], 1))
+        grid = cv2.resize(np.concatenate(rows, 0), None, fx=2, fy=2,
+                          interpolation=cv2.INTER_NEAREST)
+        titles = ['input', 'ground truth'] + [name for name, _ in models]
+        step = grid.shape[1] // len(titles)
+        header = np.full((34, grid.shape[1], 3), 255, np.uint8)
+        for i, title in enumerate(titles):
+            for line, text in enumerate((title[:17], title[17:34])):
+                cv2.putText(header, text, (i * step + 3, 13 + 12 * line),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.33, (0, 0, 0), 1)
+        legend = np.full((26, grid.shape[1], 3), 255, np.uint8)
+        for i, (name, color) in enumerate(zip(CLASSES, PALETTE)):
+            x = 6 + i * 90
+            cv2.rectangle(legend, (x, 6), (x + 14, 20), tuple(int(c) for c in color), -1)
+            cv2.putText(legend, name, (x + 18, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
+        cv2.imwrite(osp.join(self.out, 'qualitative.png'),
+                    np.concatenate([header, grid, legend], 0)[..., ::-1])

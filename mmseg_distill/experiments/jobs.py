@@ -1,0 +1,101 @@
+"""Experiment jobs (a training, an evaluation, a transfer measurement) with their dependencies,
+run through submitit: its local executor on one machine (``workers`` jobs at a time, each in a
+process of its own), Slurm where a cluster is (``executor='slurm'``, the same jobs).
+
+The graph is small (tens of jobs) and known up front; what this module adds to submitit is the
+order: a job is submitted once every job it depends on has finished, highest priority first,
+and a job whose dependency failed is not run. Progress is logged as jobs start and end (which
+job, how many are left, how long each took).
+"""
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+
+@dataclass(eq=False)
+class Job:
+    """``fn()`` once every job in ``after`` has finished; ``priority`` orders ready jobs."""
+    name: str
+    fn: Callable[[], object]
+    after: List['Job'] = field(default_factory=list)
+    priority: int = 0
+    error: Optional[str] = None
+    result: object = None
+    seconds: Optional[float] = None
+    finished: bool = False
+
+
+@dataclass
+class ExecutorOptions:
+    """Where the jobs run: ``'local'`` (this machine, ``workers`` at a time) or ``'slurm'``
+    (``slurm_partition``, ``slurm_time_min`` per job, ``cpus_per_task``, ``gpus_per_node``)."""
+    kind: str = 'local'
+    workers: int = 2
+    folder: str = 'work_dirs/jobs'
+    slurm_partition: Optional[str] = None
+    slurm_time_min: int = 120
+    cpus_per_task: int = 1
+    gpus_per_node: int = 0
+    extra: Dict[str, object] = field(default_factory=dict)
+
+
+EXECUTORS = ('local', 'slurm')
+
+
+def make_executor(options: ExecutorOptions):
+    import submitit
+    if options.kind not in EXECUTORS:
+        raise ValueError(f'executor must be one of {EXECUTORS}, got {options.kind!r}')
+    os.makedirs(options.folder, exist_ok=True)
+    if options.kind == 'local':
+        executor = submitit.LocalExecutor(folder=options.folder)
+        executor.update_parameters(timeout_min=24 * 60)
+        return executor
+    executor = submitit.AutoExecutor(folder=options.folder, cluster='slurm')
+    params = dict(timeout_min=options.slurm_time_min, cpus_per_task=options.cpus_per_task,
+                  gpus_per_node=options.gpus_per_node, **options.extra)
+    if options.slurm_partition:
+        params['slurm_partition'] = options.slurm_partition
+    executor.update_parameters(**params)
+    return executor
+
+
+def run_jobs(jobs: Sequence[Job], options: ExecutorOptions,
+             log: Callable[[str], None] = print, poll_seconds: float = 0.5) -> None:
+    """Run ``jobs`` in dependency order on the executor of ``options``; raise at the end if
+    any failed (the others still run)."""
+    executor = make_executor(options)
+    limit = options.workers if options.kind == 'local' else len(jobs)
+    pending, running = list(jobs), {}
+    total, done = len(jobs), 0
+    while pending or running:
+        for job in [j for j in pending if all(d.finished for d in j.after)]:
+            if any(d.error for d in job.after):
+                pending.remove(job)
+                job.error, job.finished = 'a dependency failed', True
+                done += 1
+        ready = sorted((j for j in pending if all(d.finished for d in j.after)),
+                       key=lambda j: -j.priority)
+        for job in ready[:max(limit - len(running), 0)]:
+            pending.remove(job)
+            running[job] = (executor.submit(job.fn), time.time())
+            log(f'start {job.name} ({done + len(running)} of {total} started, '
+                f'{len(pending)} waiting)')
+        for job, (handle, started) in list(running.items()):
+            if not handle.done():
+                continue
+            del running[job]
+            done += 1
+            job.seconds, job.finished = time.time() - started, True
+            try:
+                job.result = handle.result()
+                log(f'done {job.name} in {job.seconds:.0f} s ({total - done} left)')
+            except Exception as error:  # reported at the end, the others still run
+                job.error = f'{type(error).__name__}: {str(error).strip()[-2000:]}'
+                log(f'FAILED {job.name} after {job.seconds:.0f} s: {job.error}')
+        if pending or running:
+            time.sleep(poll_seconds)
+    failed = [f'{j.name}: {j.error}' for j in jobs if j.error]
+    if failed:
+        raise RuntimeError('jobs failed:\n' + '\n'.join(failed))

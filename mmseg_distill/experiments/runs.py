@@ -1,0 +1,53 @@
+"""One experiment run: the real ``mim train`` command, and what MMEngine logged of it."""
+import glob
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
+
+MIM = osp.join(osp.dirname(sys.executable), 'mim')
+# a job's numbers then depend only on its config and seed, not on what else the machine runs
+# (with more threads they depend on the thread count: docs/reproducibility.md)
+SINGLE_THREAD = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+
+
+def slug(name: str) -> str:
+    """A row label as a file / column name ('DSD (CIRKD form)' -> 'dsd-cirkd-form')."""
+    return re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')
+
+
+def mim_train(package: str, config: str, work_dir: str, cwd: str,
+              options: Sequence[str] = (), extra: Sequence[str] = (),
+              env: Optional[Dict[str, str]] = None, timeout: float = 900,
+              log: Optional[str] = None) -> subprocess.CompletedProcess:
+    """``mim train <package> <config> --work-dir <work_dir> [extra] --cfg-options <options>``,
+    run in ``cwd``; its output goes to ``log`` (a file) or is captured."""
+    cmd = [MIM, 'train', package, config, '--work-dir', str(work_dir)] + list(extra)
+    if options:
+        cmd += ['--cfg-options'] + list(options)
+    env = dict(os.environ if env is None else env, PYTHONUNBUFFERED='1')
+    if log:
+        with open(log, 'w') as f:
+            return subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, text=True,
+                                  timeout=timeout, env=env)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def logged_scalars(work_dir: str) -> List[dict]:
+    """Every record MMEngine logged in the newest run of ``work_dir`` (scalars.json)."""
+    runs = sorted(glob.glob(osp.join(str(work_dir), '*', 'vis_data', 'scalars.json')))
+    if not runs:
+        raise FileNotFoundError(f'no scalars.json under {work_dir}/*/vis_data')
+    with open(runs[-1]) as f:
+        return [json.loads(line) for line in f]
+
+
+def training_records(work_dir: str) -> List[dict]:
+    return [r for r in logged_scalars(work_dir) if 'loss' in r]
+
+
+def last_validation(work_dir: str) -> dict:
+    return [r for r in logged_scalars(work_dir) if 'mIoU' in r][-1]
