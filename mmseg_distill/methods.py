@@ -4,8 +4,11 @@ know of a method from here.
 
 A method (``Method``) is what a user picks (``tools/inspect_pair.py --method``); its forms
 (``Form``) are the recipes the project ships for it, one fragment each, and each is a row of
-the demo's table (``configs/<directory>/<prefix>_<pair>.py`` is its leaf on a pair). A form
-states its fragment, leaf prefix, the distillation losses the fragment defines, the relations
+the demo's table (``configs/<directory>/<prefix>_<pair>.py`` is its leaf on a pair). A form's
+terms live in ``configs/_base_/distill/terms/<fragment>`` under the method's name
+(``<key>_terms``, and ``<key>_hooks`` where it schedules weights); its fragment composes them
+(``model.distiller.compose``), so methods combine in one leaf (``methods_of('dsd+pixel_kd')``).
+A form states its fragment, leaf prefix, the distillation losses the fragment defines, the relations
 ``mmseg_distill.evidence`` measures for it, and its first stage where it has one (KA's
 auto-encoder: the stage-1 leaf prefix and the connector that loads the stage-1 checkpoint). A
 method states how the pair tool plans its leaf for a pair nobody shipped (``planner``, a
@@ -44,6 +47,12 @@ class Form:
     # its fragment schedules loss weights during training (AdaptiveLossWeightHook)
     weight_schedule: bool = False
 
+    @property
+    def terms(self) -> str:
+        """configs/_base_/distill/<terms>: the file that defines the form's terms (the
+        method's ``<key>_terms``, and ``<key>_hooks`` where it schedules weights)."""
+        return f'terms/{self.fragment}'
+
     def leaf(self, directory: str, pair: str) -> str:
         return f'{directory}/{self.prefix}_{pair}.py'
 
@@ -65,6 +74,16 @@ class Method:
     def __post_init__(self):
         if not self.directory:
             object.__setattr__(self, 'directory', self.key)
+
+    @property
+    def terms_variable(self) -> str:
+        """The name its terms file gives the terms (``compose=dict(<key>=_base_.<this>)``)."""
+        return f'{self.key}_terms'
+
+    @property
+    def hooks_variable(self) -> str:
+        """The name its terms file gives its hooks, where a form schedules weights."""
+        return f'{self.key}_hooks'
 
     @property
     def default(self) -> Form:
@@ -113,6 +132,13 @@ METHODS: Dict[str, Method] = {m.key: m for m in (
                  ('loss_icsd', 'loss_kd'), ('icsd_official', 'logit_kl'), weight_schedule=True),
             Form('AICSD (official command)', 'aicsd_official.py', 'aicsd-official',
                  ('loss_pa', 'loss_kd'), ('pairwise', 'logit_kl')))),
+    # MMRazor's own losses, the public baselines users compare the seed methods with
+    Method('cwd', 'CWD (MMRazor)', True,
+           (Form('CWD (MMRazor)', 'cwd.py', 'cwd', ('loss_cwd', ), ('cwd', )), ),
+           planner='plan_same_positions'),
+    Method('dist', 'DIST (MMRazor)', True,
+           (Form('DIST (MMRazor)', 'dist.py', 'dist', ('loss_dist', ), ('dist', )), ),
+           planner='plan_same_positions'),
 )}
 
 
@@ -138,8 +164,40 @@ def stage1_forms() -> List[Tuple[Method, Form]]:
 def stage1_connector(distiller_cfg) -> Optional[Tuple[Stage1, dict]]:
     """(first stage, its connector's config) where a distiller config holds the connector that
     loads a first stage's checkpoint; None where it holds none."""
-    connectors = distiller_cfg.get('connectors', {}) or {}
+    from .models.distillers.composition import flat_distiller
+    connectors = flat_distiller(distiller_cfg).get('connectors', {}) or {}
     for _, form in stage1_forms():
         if form.stage1.connector in connectors:
             return form.stage1, connectors[form.stage1.connector]
     return None
+
+
+def set_stage1_checkpoint(distiller_cfg, checkpoint) -> Optional[Tuple[Stage1, dict]]:
+    """Point the connector that encodes with a first stage's weights at ``checkpoint`` (an
+    override entry ``connectors.<connector>.checkpoint`` of ``distiller_cfg``, composed or
+    flat); (first stage, the connector's config) where there is one, else None."""
+    found = stage1_connector(distiller_cfg)
+    if found is None or found[1].get('mode') != 'encode':
+        return None
+    stage, connector = found
+    connectors = distiller_cfg.get('connectors')
+    if connectors is None:
+        distiller_cfg['connectors'] = connectors = {}
+    if connectors.get(stage.connector) is None:
+        connectors[stage.connector] = {}
+    connectors[stage.connector]['checkpoint'] = checkpoint
+    connector['checkpoint'] = checkpoint
+    return stage, connector
+
+
+def methods_of(spec: str) -> List[Method]:
+    """The methods of ``--method`` (``dsd`` or a composition ``dsd+pixel_kd``), in order."""
+    keys = [key.strip() for key in spec.split('+')]
+    unknown = [key for key in keys if key not in METHODS]
+    if unknown or not all(keys):
+        raise KeyError(f"--method {spec!r}: {unknown or 'an empty name'} is not a method; the "
+                       f"methods: {sorted(METHODS)}, composed with '+' (e.g. dsd+pixel_kd)")
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise KeyError(f'--method {spec!r} composes {twice} twice; each method once')
+    return [METHODS[key] for key in keys]

@@ -56,22 +56,21 @@ def toy_l1(zs, zt, tau=1.0):
     zs = resize_to(zs, zt.shape[-2:])
     return (torch.softmax(zs / tau, 1) - torch.softmax(zt / tau, 1)).abs().mean()
 '''
-FRAGMENT = '''# The guide's toy method: the mean absolute difference of class probabilities.
-_base_ = './_runtime.py'
-model = dict(
-    _scope_='mmrazor',
-    type='SegmentationDistill',
-    distiller=dict(
-        type='SegmentationDistiller',
-        student_recorders=dict(logits=dict(type='SegLogits')),
-        teacher_recorders=dict(logits=dict(type='SegLogits')),
-        distill_losses=dict(
-            # uncalibrated: the toy method has no published weight
-            loss_toy=dict(type='ToyL1Loss', loss_weight=1.0)),
-        loss_forward_mappings=dict(
-            loss_toy=dict(
-                preds_S=dict(recorder='logits', from_student=True),
-                preds_T=dict(recorder='logits', from_student=False)))))
+TERMS = '''# The guide's toy method: the mean absolute difference of class probabilities.
+toy_terms = dict(
+    student_recorders=dict(logits=dict(type='SegLogits')),
+    teacher_recorders=dict(logits=dict(type='SegLogits')),
+    distill_losses=dict(
+        # uncalibrated: the toy method has no published weight
+        loss_toy=dict(type='ToyL1Loss', loss_weight=1.0)),
+    loss_forward_mappings=dict(
+        loss_toy=dict(
+            preds_S=dict(recorder='logits', from_student=True),
+            preds_T=dict(recorder='logits', from_student=False))))
+'''
+FRAGMENT = '''# toy: its terms are in terms/toy.py
+_base_ = ['./_algorithm.py', './terms/toy.py']
+model = dict(distiller=dict(compose=dict(toy=_base_.toy_terms)))
 '''
 README = '''# Toy
 
@@ -157,6 +156,7 @@ def tree(tmp_path_factory):
                  "    'ToyL1Loss': lambda: (torch.randn(2, 5, 6, 6) * 3, ),\n")
     # "A new method": 1. the fragment, 2. the registry, 3. the fragment test, 4. leaves, README,
     # metafile, model index (5., a planner, is not needed: the default writes the fragment)
+    write(osp.join(r, 'configs/_base_/distill/terms/toy.py'), TERMS)
     write(osp.join(r, 'configs/_base_/distill/toy.py'), FRAGMENT)
     insert_after(osp.join(r, 'mmseg_distill/methods.py'),
                  'METHODS: Dict[str, Method] = {m.key: m for m in (\n',
@@ -187,7 +187,8 @@ def test_the_guide_names_every_place_the_toy_method_touched():
     for place in ('mmseg_distill/models/losses/', 'mmseg_distill/models/losses/__init__.py',
                   'mmseg_distill/testing/naive_reference.py',
                   'tests/test_models/test_losses/test_losses.py', '`LOGIT_LOSSES`',
-                  '`ALL_PAIRS`', 'configs/_base_/distill/', 'mmseg_distill/methods.py',
+                  '`ALL_PAIRS`', 'configs/_base_/distill/', 'configs/_base_/distill/terms/',
+                  '<key>_terms', 'mmseg_distill/methods.py',
                   'tests/test_configs/test_fragments.py', '`EXPECTED`', 'README.md',
                   'metafile.yml', 'model-index.yml', '## Recipe', '## Configs', '## Results',
                   '### Published', '### Measured here', 'BibTeX', 'uncalibrated:'):

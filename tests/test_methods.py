@@ -8,6 +8,7 @@ from tiny_pair import REPO
 
 from mmseg_distill.evidence import RELATIONS
 from mmseg_distill.methods import METHODS, all_forms, form_of, stage1_connector, stage1_forms
+from mmseg_distill.models.distillers import flat_distiller
 from mmseg_distill.testing import TINY_PAIR
 
 FRAGMENTS = osp.join(REPO, 'configs', '_base_', 'distill')
@@ -17,7 +18,13 @@ FRAGMENTS = osp.join(REPO, 'configs', '_base_', 'distill')
                          or getattr(x, 'key', None))
 def test_each_form_names_its_fragments_losses_relations_and_leaves(method, form):
     cfg = Config.fromfile(osp.join(FRAGMENTS, form.fragment))
-    assert tuple(cfg.model.distiller.distill_losses) == form.losses
+    assert tuple(flat_distiller(cfg.model.distiller)['distill_losses']) == form.losses
+    # the terms file defines the method's terms under the registry's name, which the
+    # fragment composes
+    terms = Config.fromfile(osp.join(FRAGMENTS, form.terms))
+    assert method.terms_variable in terms
+    assert cfg.model.distiller.compose[method.key] == terms[method.terms_variable]
+    assert (method.hooks_variable in terms) == form.weight_schedule
     assert set(form.relations) <= set(RELATIONS)
     assert osp.exists(osp.join(REPO, 'configs', form.leaf(method.directory, TINY_PAIR)))
     hooks = [str(h['type']).split('.')[-1] for h in cfg.get('custom_hooks', [])]

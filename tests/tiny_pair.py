@@ -8,7 +8,14 @@ leaf_config = tiny_leaf
 
 
 def load_model_cfg(method_dir, name):
-    return Config.fromfile(leaf_config(method_dir, name)).model
+    """The leaf's model config with its distiller flat (the composed terms and the leaf's
+    overrides merged, as the distiller builds them), so a test can change one entry."""
+    from mmengine.config import ConfigDict
+
+    from mmseg_distill.models.distillers import flat_distiller
+    model = Config.fromfile(leaf_config(method_dir, name)).model
+    model.distiller = ConfigDict(flat_distiller(model.distiller))
+    return model
 
 
 def build_algorithm(model_cfg):

@@ -8,7 +8,8 @@
 Both models are built with random weights (nothing is downloaded) and run at the crop size.
 
 - without ``--method``: prints every candidate recording point of both models side by side;
-- ``--method M --out LEAF.py``: writes the leaf config(s) of method M for the pair
+- ``--method M --out LEAF.py``: writes the leaf config(s) of method M for the pair (``a+b``:
+  the methods composed in one leaf)
   (``mmseg_distill.pairing``), measures every distillation term's weighted value against the
   student's task loss on random inputs (and the trained teacher with ``--teacher-ckpt``),
   prints each term's share, and writes the weights: a term whose source weight puts it outside
@@ -33,12 +34,21 @@ import torch
 
 
 def parse_args(argv=None):
-    from mmseg_distill.methods import METHODS
+    from mmseg_distill.methods import METHODS, methods_of
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('teacher', help='teacher config: a file or an mmseg::/mmseg_distill:: path')
     parser.add_argument('student', help='student config: a file or an mmseg::/mmseg_distill:: path')
-    parser.add_argument('--method', choices=sorted(METHODS),
-                        help='write the leaf config of this method (needs --out)')
+
+    def method_spec(value):
+        try:
+            methods_of(value)
+        except KeyError as error:
+            raise argparse.ArgumentTypeError(error.args[0])
+        return value
+
+    parser.add_argument('--method', type=method_spec, metavar='|'.join(sorted(METHODS)),
+                        help="write the leaf config of this method (needs --out); methods "
+                        "composed with '+' share one leaf, e.g. dsd+pixel_kd")
     parser.add_argument('--num-classes', type=int,
                         help='build both models for K classes (the dataset you distil on)')
     parser.add_argument('--crop', type=int, nargs=2, default=[512, 512], metavar=('H', 'W'),

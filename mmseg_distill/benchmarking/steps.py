@@ -20,7 +20,7 @@ def build_step_model(spec: dict):
     from mmrazor.registry import MODELS
 
     import mmseg_distill  # noqa: F401
-    from ..methods import stage1_connector
+    from ..methods import set_stage1_checkpoint, stage1_connector
     from ..testing import write_ka_stage1_checkpoint
     cfg = Config.fromfile(spec['leaf']).model
     cfg.teacher_ckpt = None
@@ -29,9 +29,9 @@ def build_step_model(spec: dict):
     found = stage1_connector(cfg.distiller)
     if found is not None and found[1].get('mode') == 'encode':
         stage, encoder = found
-        encoder.checkpoint = write_ka_stage1_checkpoint(
-            osp.join(spec['tmp'], f'{stage.prefix}_{encoder.in_channels}.pth'),
-            encoder.in_channels, encoder.get('checkpoint_prefix', stage.checkpoint_prefix))
+        set_stage1_checkpoint(cfg.distiller, write_ka_stage1_checkpoint(
+            osp.join(spec['tmp'], f"{stage.prefix}_{encoder['in_channels']}.pth"),
+            encoder['in_channels'], encoder.get('checkpoint_prefix', stage.checkpoint_prefix)))
     cfg.teacher_fast_path = spec.get('fast_path', True)
     cfg.teacher_precision = spec.get('teacher_precision', 'fp32')
     torch.manual_seed(0)

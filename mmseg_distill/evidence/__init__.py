@@ -24,6 +24,8 @@ relation            distance                                    method that dist
                     (height softmax, one matrix per batch)
 ``pairwise``        SKD's pair-wise similarity of the pre-ReLU  AICSD (official command)
                     maps before the classifier (pooled 2x2)
+``cwd``             MMRazor's ChannelWiseDivergence, tau 1      CWD (MMRazor)
+``dist``            MMRazor's DISTLoss, pixels as samples       DIST (MMRazor)
 ==================  ==========================================  ==============================
 
 Which relations each method form distils is its registry entry's ``relations``

@@ -10,7 +10,24 @@ from ..models.losses import functional as F
 from ..models.utils import align_spatial, positions_as_rows
 
 RELATIONS = ('logit_kl', 'agreement', 'psd', 'csd', 'pfs', 'ka_affinity', 'ka_cka', 'icsd',
-             'icsd_official', 'pairwise')
+             'icsd_official', 'pairwise', 'cwd', 'dist')
+
+
+def channel_wise_divergence(preds_S: torch.Tensor, preds_T: torch.Tensor) -> torch.Tensor:
+    """MMRazor's ChannelWiseDivergence at tau 1 (the CWD row's term, unit weight), on maps
+    aligned to the teacher's size."""
+    from mmrazor.models.losses import ChannelWiseDivergence
+    preds_S, preds_T = align_spatial(preds_S, preds_T)
+    return ChannelWiseDivergence(tau=1.0, loss_weight=1.0)(preds_S, preds_T)
+
+
+def dist_relation(preds_S: torch.Tensor, preds_T: torch.Tensor) -> torch.Tensor:
+    """MMRazor's DISTLoss with every pixel a sample (the DIST row's term, unit weight)."""
+    from mmrazor.models.losses import DISTLoss
+    preds_S, preds_T = align_spatial(preds_S, preds_T)
+    classes = preds_S.shape[1]
+    return DISTLoss()(positions_as_rows(preds_S).reshape(-1, classes),
+                      positions_as_rows(preds_T).reshape(-1, classes))
 
 
 def linear_cka_distance(feat_S: torch.Tensor, feat_T: torch.Tensor) -> torch.Tensor:
@@ -50,7 +67,9 @@ class Relations:
                'icsd': F.inter_class_similarity(s['logits'], t['logits']),
                'icsd_official': F.inter_class_similarity(s['logits'], t['logits'],
                                                          formulation='official'),
-               'pfs': F.pixel_feature_similarity(s['feature'], t['feature'])}
+               'pfs': F.pixel_feature_similarity(s['feature'], t['feature']),
+               'cwd': channel_wise_divergence(s['logits'], t['logits']),
+               'dist': dist_relation(s['logits'], t['logits'])}
         if 'aux_logits' in s and 'aux_logits' in t:
             out['psd'] = F.pixel_similarity([s['aux_logits'], s['feature'], s['logits']],
                                             [t['aux_logits'], t['feature'], t['logits']],

@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 
 import torch
 
-from ..methods import stage1_connector
+from ..methods import set_stage1_checkpoint
 from ..utils.batches import random_seg_batch
 from ..utils.shares import measure_terms
 
@@ -23,9 +23,7 @@ def build_leaf_model(leaf: str, stage1_checkpoint: Optional[str] = None,
     if model_cfg.architecture.get('type') == 'ModelFromConfig':
         model_cfg.architecture.random_init = True
     model_cfg.teacher_ckpt = teacher_checkpoint
-    found = stage1_connector(model_cfg.distiller)
-    if found is not None and found[1].get('mode') == 'encode':
-        found[1].checkpoint = stage1_checkpoint
+    set_stage1_checkpoint(model_cfg.distiller, stage1_checkpoint)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         return revert_sync_batchnorm(MODELS.build(model_cfg))

@@ -12,8 +12,8 @@ import os.path as osp
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..methods import METHODS
-from .plans import PairError, Plan, check_pair_classes  # noqa: F401 (PairError: the API)
+from ..methods import METHODS, all_forms, methods_of
+from .plans import PairError, Plan, check_pair_classes, compose_plans  # noqa: F401
 from .points import RecordingPoint
 
 TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
@@ -72,9 +72,41 @@ def anchored(path: Optional[str], leaf: str) -> Optional[str]:
 
 def plan(method: str, teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint],
          stage1_checkpoint: str = '', stage1_note: str = '') -> List[Plan]:
-    """The leaf plans of ``method`` for this pair (two where it has a first stage)."""
-    check_pair_classes(teacher, student, METHODS[method])
-    return METHODS[method].plan(teacher, student, stage1_checkpoint, stage1_note)
+    """The leaf plans of ``method`` for this pair (two where it has a first stage). A
+    composition (``dsd+pixel_kd``) has one composed plan, after the first stage's where one of
+    its methods has one; a composition that cannot be built is a ``PairError``."""
+    methods = methods_of(method)
+    for each in methods:
+        check_pair_classes(teacher, student, each)
+    if len(methods) == 1:
+        return methods[0].plan(teacher, student, stage1_checkpoint, stage1_note)
+    first_stages, parts = [], []
+    for each in methods:
+        plans = each.plan(teacher, student, stage1_checkpoint, stage1_note)
+        first_stages += plans[:-1]
+        parts.append((each, plans[-1]))
+    composed = compose_plans(parts)
+    check_composition(composed)
+    return first_stages + [composed]
+
+
+def check_composition(plan_: Plan) -> None:
+    """The composed terms combine (``models.distillers.composition``'s rules), else why not."""
+    from ..models.distillers.composition import CompositionError, compose_terms
+    from ..utils.config import load_config
+    terms = {}
+    for key, fragment in plan_.composed:
+        terms[key] = load_config(f'mmseg_distill::_base_/distill/terms/{fragment}')[
+            METHODS[key].terms_variable]
+    try:
+        compose_terms(terms)
+    except CompositionError as error:
+        raise PairError(str(error)) from error
+
+
+def weight_scheduled(fragment: str) -> bool:
+    """Whether the form of this fragment schedules its weights (its terms file has hooks)."""
+    return any(form.weight_schedule for _, form in all_forms() if form.fragment == fragment)
 
 
 # ------------------------------------------------------------------------------ writing
@@ -92,6 +124,9 @@ def model_block(pair: Pair, plan_: Plan, weights: Dict[str, Tuple[float, str]],
         lines.append('    # the student\'s preprocessing, padded to the crop of the data config')
         lines.append(f'    data_preprocessor={data_preprocessor!r},')
     entries = list(plan_.distiller)
+    if plan_.composed:
+        entries.insert(0, 'compose=dict(' + ', '.join(
+            f'{key}=_base_.{METHODS[key].terms_variable}' for key, _ in plan_.composed) + ')')
     if weights:
         weight_lines = []
         for name, (weight, comment) in weights.items():
@@ -103,6 +138,11 @@ def model_block(pair: Pair, plan_: Plan, weights: Dict[str, Tuple[float, str]],
         lines.append('    distiller=dict(\n        ' + ',\n        '.join(entries) + '))')
     else:
         lines[-1] = lines[-1].rstrip(',') + ')'
+    hooks = [METHODS[key].hooks_variable for key, fragment in plan_.composed
+             if weight_scheduled(fragment)]
+    if hooks:
+        lines.append('custom_hooks = _base_.custom_hooks + ' +
+                     ' + '.join(f'_base_.{name}' for name in hooks))
     return '\n'.join(lines) + '\n'
 
 
@@ -187,11 +227,14 @@ def leaf_texts(pair: Pair, teacher: Sequence[RecordingPoint], student: Sequence[
     plans = plan(pair.method, teacher, student, stage1_ckpt,
                  f' (mim train mmrazor {osp.basename(stage1_leaf)} run from '
                  f'{osp.abspath(".")}; another --work-dir: change it)')
-    paths = [stage1_leaf, pair.out] if METHODS[pair.method].stage1 else [pair.out]
+    paths = [stage1_leaf, pair.out] if any(m.stage1 for m in methods_of(pair.method)) \
+        else [pair.out]
     preprocessor = data_preprocessor_for(student_cfg, data_cfg)
     texts = []
     for path, plan_ in zip(paths, plans):
         bases = [f'mmseg_distill::_base_/distill/{plan_.fragment}'] + \
+            [f'mmseg_distill::_base_/distill/terms/{fragment}' for _, fragment in
+             plan_.composed] + \
             [base_path(base, path) for base in (pair.data, pair.schedule) if base]
         # stage 1 trains the teacher's auto-encoder only: no initial student to share
         leaf_pair = pair if path == pair.out else replace(pair, init_checkpoint=None)

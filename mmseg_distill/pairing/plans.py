@@ -2,7 +2,7 @@
 method, named by the method's registry entry (``Method.planner``), from the pair's recording
 points."""
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..methods import Method
 from .points import RecordingPoint, points_of
@@ -18,6 +18,31 @@ class Plan:
     fragment: str
     distiller: List[str] = field(default_factory=list)  # entries of model.distiller
     notes: List[str] = field(default_factory=list)  # comment lines above the distiller
+    # a composition: (method key, its form's fragment) for each composed method; the leaf
+    # inherits _algorithm.py and each form's terms file instead of ``fragment``
+    composed: List[Tuple[str, str]] = field(default_factory=list)
+
+
+def compose_plans(parts: Sequence[Tuple[Method, Plan]]) -> Plan:
+    """One plan for several methods: their forms' terms composed, the entries each plan sets
+    on the distiller merged (entries of the same key are joined inside one ``dict``)."""
+    entries: Dict[str, List[str]] = {}
+    for _, part in parts:
+        for entry in part.distiller:
+            key, _, value = entry.partition('=')
+            entries.setdefault(key, []).append(value)
+    merged = []
+    for key, values in entries.items():
+        if len(values) == 1:
+            merged.append(f'{key}={values[0]}')
+            continue
+        if not all(v.startswith('dict(') and v.endswith(')') for v in values):
+            raise PairError(f'the composed methods both set model.distiller.{key}; write the '
+                            'leaf of one method and add the other by hand')
+        merged.append(f'{key}=dict(' + ',\n        '.join(v[5:-1] for v in values) + ')')
+    notes = [f'{method.key}: {note}' for method, part in parts for note in part.notes]
+    return Plan('_algorithm.py', merged, notes,
+                [(method.key, part.fragment) for method, part in parts])
 
 
 # ------------------------------------------------------------------------------ methods
@@ -139,4 +164,17 @@ def plan_fragment(method: Method, *_) -> List[Plan]:
 def plan_classifier_features(method: Method, teacher, student, *_) -> List[Plan]:
     """The default fragment, for a pair where both models have a classifier feature."""
     _classifier_features(teacher, student, method.key)
+    return plan_fragment(method)
+
+
+def plan_same_positions(method: Method, teacher, student, *_) -> List[Plan]:
+    """The default fragment, for a loss that compares the logits position by position with no
+    resizing of its own (MMRazor's ChannelWiseDivergence and DISTLoss)."""
+    t_logits, s_logits = points_of(teacher, 'logits')[0], points_of(student, 'logits')[0]
+    if t_logits.stride != s_logits.stride:
+        raise PairError(
+            f'{method.key} compares the logits position by position (MMRazor\'s loss does not '
+            f'resize), but the teacher predicts at stride {t_logits.stride} and the student at '
+            f'stride {s_logits.stride}; pick a method that aligns maps (pixel_kd, dsd, aicsd) '
+            'or a pair with the same output stride')
     return plan_fragment(method)

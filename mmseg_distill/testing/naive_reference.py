@@ -364,3 +364,39 @@ NAIVE = {
     'InterClassSimilarityLoss/official': icsd_official_loop,
     'CategorySimilarityLoss': csd_pair_loop,
 }
+
+
+def dist_segmentation(zs, zt, beta=1.0, gamma=1.0):
+    """DIST on segmentation logits as its official code reads them: every pixel of every image
+    a sample. Inter-class: for each pixel, 1 - Pearson correlation of the two softmax vectors
+    over the classes, averaged over pixels; intra-class: for each class, 1 - Pearson
+    correlation of the two columns over all pixels, averaged over classes. Loops over pixels
+    and classes, correlation written out."""
+    n, k, h, w = zs.shape
+    ps, pt = torch.softmax(zs.double(), 1), torch.softmax(zt.double(), 1)
+    rows_s = [ps[i, :, y, x] for i in range(n) for y in range(h) for x in range(w)]
+    rows_t = [pt[i, :, y, x] for i in range(n) for y in range(h) for x in range(w)]
+
+    def pearson(a, b):
+        a, b = a - a.mean(), b - b.mean()
+        return (a * b).sum() / (a.norm() * b.norm() + 1e-8)
+
+    inter = sum(1 - pearson(a, b) for a, b in zip(rows_s, rows_t)) / len(rows_s)
+    columns_s = torch.stack(rows_s).t()
+    columns_t = torch.stack(rows_t).t()
+    intra = sum(1 - pearson(columns_s[c], columns_t[c]) for c in range(k)) / k
+    return beta * inter + gamma * intra
+
+
+def channel_wise_divergence(zs, zt, tau=1.0):
+    """CWD (Shu et al.) as the fragment states it: for every image and class channel, the
+    softmax over positions at tau; KL(teacher || student) summed over positions, times tau^2;
+    averaged over images and channels."""
+    n, k = zs.shape[:2]
+    total = 0.0
+    for i in range(n):
+        for c in range(k):
+            qs = torch.softmax(zs[i, c].double().flatten() / tau, 0)
+            qt = torch.softmax(zt[i, c].double().flatten() / tau, 0)
+            total += float((qt * (qt.log() - qs.log())).sum()) * tau ** 2
+    return total / (n * k)

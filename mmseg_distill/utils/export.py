@@ -48,6 +48,14 @@ DISTILLATION_HOOKS = ('ExportStudentHook', 'TermShareHook', 'AdaptiveLossWeightH
 PAIR_BASE_KEYS = ('student_model', 'teacher_model', 'teacher_ckpt')
 
 
+def method_terms_keys() -> tuple:
+    """The top-level keys the methods' terms files define (``<method>_terms``, ``_hooks``):
+    the distillation's, not the student's."""
+    from ..methods import METHODS
+    return tuple(name for method in METHODS.values()
+                 for name in (method.terms_variable, method.hooks_variable))
+
+
 def _hook_type(hook) -> str:
     return str(hook.get('type', '')).split('.')[-1] if isinstance(hook, dict) else ''
 
@@ -79,7 +87,8 @@ def student_config_from(cfg):
         # the distillation builds it in MMRazor's scope with an explicit 'mmseg.' prefix
         preprocessor['type'] = str(preprocessor['type']).split('.')[-1]
         model.data_preprocessor = preprocessor
-    dropped = ('model', 'val_cfg', 'load_from', 'resume', 'data_preprocessor') + PAIR_BASE_KEYS
+    dropped = ('model', 'val_cfg', 'load_from', 'resume', 'data_preprocessor') + \
+        PAIR_BASE_KEYS + method_terms_keys()
     # the student config's own settings only where the distillation config has none
     settings = {k: v for k, v in student_cfg.to_dict().items() if k not in dropped}
     settings.update({k: v for k, v in cfg.to_dict().items() if k not in dropped})

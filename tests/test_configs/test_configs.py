@@ -41,11 +41,14 @@ def test_config_builds_without_download(path, stage1_checkpoint):
     model_cfg = cfg.model
     if model_cfg.get('type') in ('SegmentationDistill', 'SingleTeacherDistill'):
         from mmrazor.registry import MODELS
+
+        from mmseg_distill.methods import set_stage1_checkpoint, stage1_connector
         model_cfg.teacher_ckpt = None
-        autoencoder = model_cfg.distiller.get('connectors', {}).get('teacher_autoencoder')
-        if autoencoder is not None and autoencoder.get('mode') == 'encode':
-            autoencoder.checkpoint = stage1_checkpoint(autoencoder.in_channels,
-                                                       autoencoder.checkpoint_prefix)
+        found = stage1_connector(model_cfg.distiller)
+        if found is not None and found[1].get('mode') == 'encode':
+            encoder = found[1]
+            set_stage1_checkpoint(model_cfg.distiller, stage1_checkpoint(
+                encoder['in_channels'], encoder['checkpoint_prefix']))
         model = MODELS.build(model_cfg)
         assert model.distiller.distill_losses
     else:

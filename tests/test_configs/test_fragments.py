@@ -61,6 +61,10 @@ EXPECTED = {
     'aicsd_official.py': dict(
         losses={'loss_pa': ('PairwiseSimilarityLoss', dict(pool_scale=0.5), 9500.0),
                 'loss_kd': ('PixelwiseKDLoss', dict(class_reduction='mean', tau=1.0), 10.0)}),
+    'cwd.py': dict(losses={'loss_cwd': ('ChannelWiseDivergence', dict(tau=1.0), 5.0)}),
+    'dist.py': dict(losses={'loss_dist': ('DISTLoss', dict(inter_loss_weight=1.0,
+                                                           intra_loss_weight=1.0, tau=1.0),
+                                          1.0)}),
 }
 ALIASES = {'dsd.py': 'dsd_cirkd.py', 'aicsd.py': 'aicsd_paper.py'}
 # what a fragment needs from a leaf on the tiny pair (channels, the ASPP-less student)
@@ -79,7 +83,11 @@ LEAF_SETTINGS['ka_stage2_paper.py'] = LEAF_SETTINGS['ka_stage2.py']
 def test_every_fragment_has_an_expectation():
     import glob
     shipped = {osp.basename(p) for p in glob.glob(osp.join(FRAGMENTS, '*.py'))}
-    assert shipped == set(EXPECTED) | set(ALIASES) | {'dsd_stages.py', '_runtime.py'}
+    assert shipped == set(EXPECTED) | set(ALIASES) | {'dsd_stages.py', '_runtime.py',
+                                                      '_algorithm.py'}
+    # every composable fragment has its terms file, which defines the method's terms
+    for fragment in set(EXPECTED) - {'ka_stage1.py'}:
+        assert osp.exists(osp.join(FRAGMENTS, 'terms', fragment)), fragment
 
 
 def fragment_on_tiny_pair(fragment, tmp_path):
@@ -138,13 +146,15 @@ def test_fragment_builds_and_trains_what_it_says(fragment, tmp_path):
 
 
 def test_the_official_command_trains_no_icsd_and_no_alw():
-    text = open(osp.join(FRAGMENTS, 'aicsd_official.py')).read()
+    from mmseg_distill.models.distillers import flat_distiller
+    text = open(osp.join(FRAGMENTS, 'terms', 'aicsd_official.py')).read()
     cfg = Config.fromfile(osp.join(FRAGMENTS, 'aicsd_official.py'))
-    assert 'loss_icsd' not in cfg.model.distiller.distill_losses
+    distiller = flat_distiller(cfg.model.distiller)
+    assert 'loss_icsd' not in distiller['distill_losses']
     assert all('AdaptiveLossWeight' not in h['type'] for h in cfg.custom_hooks)
     assert '--pa_lambda 9500' in text and '--pi_lambda 10' in text
     # it records the ASPP projection before its ReLU in MMSeg's (DeepLabV3/V3+) heads
-    assert cfg.model.distiller.teacher_recorders.aspp.source == 'decode_head.bottleneck.bn'
+    assert distiller['teacher_recorders']['aspp']['source'] == 'decode_head.bottleneck.bn'
 
 
 def test_aspp_recorder_source_is_the_bn_before_relu_in_mmseg_deeplabv3plus():

@@ -47,7 +47,8 @@ def test_every_fragment_resolves_outside_the_repository(tmp_path, fragment, monk
     monkeypatch.chdir(tmp_path)
     cfg = Config.fromfile(write_leaf(tmp_path, fragment))
     assert cfg.model.type == 'SegmentationDistill'
-    assert cfg.model.distiller.distill_losses
+    from mmseg_distill.models.distillers import flat_distiller
+    assert flat_distiller(cfg.model.distiller)['distill_losses']
 
 
 def test_a_user_leaf_builds_and_its_hooks_build_without_custom_imports(tmp_path):

@@ -16,7 +16,9 @@ from tiny_pair import REPO
 
 RECIPE_KEYS = {'loss_weight', 'tau', 'alpha', 'floor', 'pool_size', 'p'}
 TAG = re.compile(r'#.*\b(source|calibration|uncalibrated):')
-FRAGMENTS = sorted(glob.glob(osp.join(REPO, 'configs', '_base_', 'distill', '*.py')))
+# the method fragments and the terms files they compose (where the numbers are)
+FRAGMENTS = sorted(glob.glob(osp.join(REPO, 'configs', '_base_', 'distill', '*.py')) +
+                   glob.glob(osp.join(REPO, 'configs', '_base_', 'distill', 'terms', '*.py')))
 LEAVES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
                 if '/_base_/' not in p)
 
@@ -144,7 +146,9 @@ FORM_OPTION = {'KnowledgeAdaptationLoss': ('formulation', 'torchdistill'),
                'CategorySimilarityLoss': ('normalize_rows', True),
                'InterClassSimilarityLoss': ('formulation', 'paper'),
                'PixelwiseKDLoss': ('class_reduction', 'sum'),
-               'PairwiseSimilarityLoss': (None, None)}
+               'PairwiseSimilarityLoss': (None, None),
+               'ChannelWiseDivergence': (None, None),
+               'DISTLoss': (None, None)}
 PUBLISHED = {
     ('KnowledgeAdaptationLoss', 'torchdistill'): 50.0,  # torchdistill KTAAD config
     ('AffinityLoss', 'torchdistill'): 1.0,  # torchdistill KTAAD config
@@ -153,6 +157,8 @@ PUBLISHED = {
     ('PixelwiseKDLoss', 'mean'): 10.0,  # official AICSD README --pi_lambda
     ('PixelwiseKDLoss', 'sum'): 1.0,  # CIRKD --lambda-kd
     ('PairwiseSimilarityLoss', None): 9500.0,  # official AICSD README --pa_lambda
+    ('ChannelWiseDivergence', None): 5.0,  # MMRazor's cwd_logits_pspnet config
+    ('DISTLoss', None): 1.0,  # DIST_KD segmentation train_kd.py (--lambda-kd default)
 }
 
 
@@ -163,9 +169,24 @@ def resolved_losses(path):
 @functools.lru_cache(maxsize=None)
 def _resolved_losses(path):
     from mmengine.config import Config
+
+    from mmseg_distill.models.distillers import flat_distiller
     cfg = Config.fromfile(path)
-    losses = cfg.get('model', {}).get('distiller', {}).get('distill_losses', {})
+    distillers = [cfg.get('model', {}).get('distiller', {})]
+    # a terms file: the terms it defines
+    distillers += [dict(compose={key: cfg[key]}) for key in cfg.keys() if key.endswith('_terms')]
+    losses = {}
+    for distiller in distillers:
+        losses.update(flat_distiller(distiller).get('distill_losses', {}))
     return {name: dict(loss) for name, loss in losses.items() if 'type' in loss}
+
+
+def test_the_losses_of_fragments_and_terms_files_are_read():
+    """The formulation checks below read every fragment's losses, composed or not."""
+    distill = osp.join(REPO, 'configs', '_base_', 'distill')
+    assert set(resolved_losses(osp.join(distill, 'dsd_cirkd.py'))) == {'loss_psd', 'loss_csd'}
+    assert set(resolved_losses(osp.join(distill, 'terms', 'cwd.py'))) == {'loss_cwd'}
+    assert resolved_losses(osp.join(distill, 'ka_stage1.py'))
 
 
 def test_the_form_checker_knows_every_loss_with_a_published_weight():

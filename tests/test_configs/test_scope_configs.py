@@ -36,14 +36,14 @@ for index, name in enumerate(json.loads(sys.argv[1])):
         if 'model' in cfg and cfg.model.get('type') == 'SegmentationDistill' and \
                 'architecture' in cfg.model:
             cfg.model.teacher_ckpt = None  # no download
-            from mmseg_distill.methods import stage1_connector
+            from mmseg_distill.methods import set_stage1_checkpoint, stage1_connector
             found = stage1_connector(cfg.model.distiller)
             encoder = found[1] if found else None
             if encoder is not None and encoder.get('mode') == 'encode':
                 from mmseg_distill.testing import write_ka_stage1_checkpoint
-                encoder.checkpoint = write_ka_stage1_checkpoint(
-                    osp.abspath(f'stage1_{encoder.in_channels}.pth'), encoder.in_channels,
-                    encoder.checkpoint_prefix)
+                set_stage1_checkpoint(cfg.model.distiller, write_ka_stage1_checkpoint(
+                    osp.abspath(f"stage1_{encoder['in_channels']}.pth"),
+                    encoder['in_channels'], encoder['checkpoint_prefix']))
         if 'model' in cfg and 'train_cfg' in cfg and 'default_hooks' in cfg:
             cfg.work_dir = tempfile.mkdtemp()
             cfg.experiment_name = f'scope_{index}'

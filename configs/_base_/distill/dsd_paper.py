@@ -1,13 +1,4 @@
-# DSD (Feng et al., TIP 2021) in the form of the paper's description (as this project reads it;
-# the full text could not be checked): PSD over ADJACENT layer pairs, CSD with rows
-# L2-normalised. Same recorders as dsd_cirkd.py. Nobody published weights for this form, and
-# normalised CSD is orders of magnitude larger than CIRKD's, so CIRKD's 1000 / 10 do not carry
-# over: the weights below are this project's calibration (see each comment).
-_base_ = './dsd_cirkd.py'
-model = dict(
-    distiller=dict(
-        distill_losses=dict(
-            # calibration: docs/calibration/dsd-paper_tiny.json (rule, figures, command)
-            loss_psd=dict(pairs='adjacent', loss_weight=998.0),
-            # calibration: docs/calibration/dsd-paper_tiny.json (7 classes, 4x4 logits only)
-            loss_csd=dict(normalize_rows=True, loss_weight=0.04))))
+# dsd_paper: the terms and their sources are in terms/dsd_paper.py; this fragment gives
+# them to the distiller (composing methods: docs/composition.md).
+_base_ = ['./_algorithm.py', './terms/dsd_paper.py']
+model = dict(distiller=dict(compose=dict(dsd=_base_.dsd_terms)))

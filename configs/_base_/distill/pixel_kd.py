@@ -1,22 +1,4 @@
-# Pixel-wise KD on the logits (baseline of the KA/PFS/AICSD comparisons).
-_base_ = './_runtime.py'
-model = dict(
-    _scope_='mmrazor',
-    type='SegmentationDistill',
-    distiller=dict(
-        type='SegmentationDistiller',
-        student_recorders=dict(
-            logits=dict(type='SegLogits')),
-        teacher_recorders=dict(
-            logits=dict(type='SegLogits')),
-        distill_losses=dict(
-            # source: CIRKD's scripts/train_kd/train_{at,cwd,fitnet,ifvd,skd}.sh set
-            # --lambda-kd 1.0 on CriterionKD (losses/kd.py: KL summed over classes, mean over
-            # pixels, times T^2 = class_reduction='sum'), the logit term beside each of those
-            # methods; tau 1 is train_kd.py's default --kd-temperature
-            loss_kd=dict(type='PixelwiseKDLoss', tau=1.0, class_reduction='sum',
-                         loss_weight=1.0)),
-        loss_forward_mappings=dict(
-            loss_kd=dict(
-                preds_S=dict(recorder='logits', from_student=True),
-                preds_T=dict(recorder='logits', from_student=False)))))
+# pixel_kd: the terms and their sources are in terms/pixel_kd.py; this fragment gives
+# them to the distiller (composing methods: docs/composition.md).
+_base_ = ['./_algorithm.py', './terms/pixel_kd.py']
+model = dict(distiller=dict(compose=dict(pixel_kd=_base_.pixel_kd_terms)))

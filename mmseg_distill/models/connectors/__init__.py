@@ -1,3 +1,4 @@
 from .ka_autoencoder import KAAutoEncoderConnector
+from .pixels_as_samples import PixelsAsSamplesConnector
 
-__all__ = ['KAAutoEncoderConnector']
+__all__ = ['KAAutoEncoderConnector', 'PixelsAsSamplesConnector']

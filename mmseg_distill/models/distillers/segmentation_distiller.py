@@ -10,6 +10,7 @@ from torch import nn
 
 from ..task_modules.seg_head_recorders import SegHeadRecorder
 from ..utils import check_loss_weight, to_float32
+from .composition import compose_distiller
 
 _MODULE_RECORDERS = (ModuleOutputsRecorder, ModuleInputsRecorder)
 
@@ -51,6 +52,8 @@ class SegmentationDistiller(ConfigurableDistiller):
 
     On top of MMRazor's distiller:
 
+    - ``compose``: the terms of one or more methods, the other keys merged on top
+      (``composition.py``: shared recorders, a loss defined twice is an error);
     - a loss argument may map to a *list* of records, passed to the loss as a list (PSD's
       ``feats_S``/``feats_T`` from several recorders); a single record that is a tuple (e.g.
       the backbone's stage outputs) is passed as it is;
@@ -68,7 +71,12 @@ class SegmentationDistiller(ConfigurableDistiller):
       the step (``teacher_side``, given by ``SegmentationDistill``: its precision).
     """
 
-    def __init__(self, loss_forward_mappings: Optional[Dict[str, Dict]] = None, **kwargs):
+    def __init__(self, loss_forward_mappings: Optional[Dict[str, Dict]] = None,
+                 compose: Optional[Dict[str, Dict]] = None, **kwargs):
+        if compose is not None:  # the methods' terms, the other keys merged on top
+            kwargs = compose_distiller(dict(kwargs, loss_forward_mappings=loss_forward_mappings),
+                                       compose)
+            loss_forward_mappings = kwargs.pop('loss_forward_mappings', None)
         super().__init__(loss_forward_mappings=None, **kwargs)
         self._check_loss_names()
         if loss_forward_mappings:

@@ -1,0 +1,4 @@
+_base_ = ['../_base_/distill/cwd.py', '../_base_/pairs/deeplabv3-r101-d8_deeplabv3-r18-d8_cityscapes-512x1024.py']
+model = dict(
+    architecture=_base_.student_model, teacher=_base_.teacher_model,
+    teacher_ckpt=_base_.teacher_ckpt)
