@@ -207,6 +207,9 @@ class WeightSearch:
         # options: every run's; distill_options: the distillation runs' only (teacher weights)
         self.iters, self.extra, self.distill_extra = iters, list(options), list(distill_options)
         self.executor = executor or ExecutorOptions(folder=osp.join(self.work_dir, 'jobs'))
+        # every run starts where the user runs the search: the relative paths of the leaf's
+        # data (MMSeg's data_root) resolve from there, as in their own `mim train`
+        self.cwd = os.getcwd()
         self.log = log
         self.env = dict(os.environ, **SINGLE_THREAD)
         self.started = time.time()
@@ -257,7 +260,7 @@ class WeightSearch:
             with open(done) as f:
                 return json.load(f)['mIoU']
         os.makedirs(work, exist_ok=True)
-        out = mim_train(package, config, work, self.work_dir,
+        out = mim_train(package, config, work, self.cwd,
                         [f'randomness.seed={seed}'] + self.budget() + self.extra + options,
                         env=self.env, timeout=24 * 3600, log=osp.join(work, 'run.log'))
         if out.returncode != 0:

@@ -116,6 +116,10 @@ def test_a_real_search_on_the_tiny_pair_trains_pairs_and_writes_the_leaf(tmp_pat
     assert 'start seed 0: baseline' in done.stdout and 'left)' in done.stdout
     cfg = Config.fromfile(str(out))
     assert cfg.model.distiller.distill_losses.loss_kd.loss_weight in (0.1, 10.0)
+    # the runs start in the caller's working directory: the leaf's relative data_root is read
+    # (here: generated) there, as by the user's own `mim train`, not under the work directory
+    assert (tmp_path / 'data' / 'synthetic_scenes' / 'img_dir' / 'val').is_dir()
+    assert not (tmp_path / 'work' / 'data').exists()
     seed0 = tmp_path / 'work' / 'seed0'
     baselines = list(seed0.glob('baseline_*/result.json'))
     stem = osp.splitext(osp.basename(leaf))[0]
