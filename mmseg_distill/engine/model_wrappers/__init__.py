@@ -1,6 +1,9 @@
+import atexit
 import logging
+import sys
 
 import torch
+import torch.distributed as dist
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 from mmrazor.registry import MODEL_WRAPPERS
@@ -11,6 +14,33 @@ from ...utils.quiet import DDP_BROADCAST_NOTE, quiet
 
 def has_sync_batchnorm(module: nn.Module) -> bool:
     return any(isinstance(m, nn.SyncBatchNorm) for m in module.modules())
+
+
+def destroy_gloo_group_at_exit() -> None:
+    """Destroy the default process group before the interpreter is torn down, when it is gloo's
+    and the program ends without an exception.
+
+    MMEngine's runner never calls ``destroy_process_group``. Gloo's worker threads then outlive
+    the interpreter, and now and then (1 run in 12 of a 40-iteration baseline on a loaded
+    2-core machine) a process aborts after training finished ("terminate called without an
+    active exception", SIGABRT), so the launcher reports a failed run. After an uncaught
+    exception (``sys.last_value`` set) the group is left alone: destroying it while a peer may
+    still be inside a collective can hang, and the launcher stops the other ranks anyway.
+    """
+    if getattr(sys, 'last_value', None) is not None:
+        return
+    if dist.is_available() and dist.is_initialized() and dist.get_backend() == 'gloo':
+        dist.destroy_process_group()
+
+
+_exit_handler_registered = False
+
+
+def register_gloo_cleanup() -> None:
+    global _exit_handler_registered
+    if not _exit_handler_registered:
+        atexit.register(destroy_gloo_group_at_exit)
+        _exit_handler_registered = True
 
 
 @MODEL_WRAPPERS.register_module()
@@ -24,6 +54,7 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
     normalises with its own batch statistics), logged once. The runner builds the optimizer
     after wrapping, so it sees the converted layers. Where CUDA is available it is exactly
     ``MMDistributedDataParallel``. Every method fragment sets it as ``model_wrapper_cfg``.
+    A gloo process group is destroyed at a clean exit (``destroy_gloo_group_at_exit``).
     """
 
     def __init__(self, module, device_ids=None, **kwargs):
@@ -37,6 +68,7 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
                 module = revert_sync_batchnorm(module)
         with quiet(DDP_BROADCAST_NOTE):
             super().__init__(module=module, device_ids=device_ids, **kwargs)
+        register_gloo_cleanup()
 
 
-__all__ = ['DeviceAgnosticDDP', 'has_sync_batchnorm']
+__all__ = ['DeviceAgnosticDDP', 'destroy_gloo_group_at_exit', 'has_sync_batchnorm']
