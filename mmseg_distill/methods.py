@@ -70,6 +70,8 @@ class Method:
     # (method, teacher points, student points, stage1 checkpoint, note) -> [Plan]
     planner: str = 'plan_fragment'
     directory: str = ''
+    # a published baseline the seed methods are compared with (pixel KD, CWD, DIST)
+    baseline: bool = False
 
     def __post_init__(self):
         if not self.directory:
@@ -109,7 +111,8 @@ KA_STAGE1 = Stage1('ka-stage1', 'ka_stage1.py', 'teacher_autoencoder')
 
 METHODS: Dict[str, Method] = {m.key: m for m in (
     Method('pixel_kd', 'pixel KD', True,
-           (Form('pixel KD', 'pixel_kd.py', 'pixel-kd', ('loss_kd', ), ('logit_kl', )), )),
+           (Form('pixel KD', 'pixel_kd.py', 'pixel-kd', ('loss_kd', ), ('logit_kl', )), ),
+           baseline=True),
     Method('dsd', 'DSD', True,
            (Form('DSD (CIRKD form)', 'dsd_cirkd.py', 'dsd', ('loss_psd', 'loss_csd'),
                  ('psd', 'csd')),
@@ -135,16 +138,21 @@ METHODS: Dict[str, Method] = {m.key: m for m in (
     # MMRazor's own losses, the public baselines users compare the seed methods with
     Method('cwd', 'CWD (MMRazor)', True,
            (Form('CWD (MMRazor)', 'cwd.py', 'cwd', ('loss_cwd', ), ('cwd', )), ),
-           planner='plan_same_positions'),
+           planner='plan_same_positions', baseline=True),
     Method('dist', 'DIST (MMRazor)', True,
            (Form('DIST (MMRazor)', 'dist.py', 'dist', ('loss_dist', ), ('dist', )), ),
-           planner='plan_same_positions'),
+           planner='plan_same_positions', baseline=True),
 )}
 
 
 def all_forms() -> List[Tuple[Method, Form]]:
     """(method, form) for every shipped recipe, in table order."""
     return [(method, form) for method in METHODS.values() for form in method.forms]
+
+
+def default_forms() -> List[Tuple[Method, Form]]:
+    """(method, its default form) for every method, in table order: the demo's main table."""
+    return [(method, method.default) for method in METHODS.values()]
 
 
 def form_of(label: str) -> Tuple[Method, Form]:

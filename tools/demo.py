@@ -1,7 +1,8 @@
 """The main job: show on a laptop CPU whether distillation helps, with every method, and what
 each method transferred - with paired seeds and confidence intervals.
 
-    python tools/demo.py [--quick] [--seeds 0 1 2 3 4] [--out work_dirs/demo] [--jobs 2]
+    python tools/demo.py [--quick | --all-forms] [--search | --searched DIR]
+        [--seeds 0 1 2 3 4] [--out work_dirs/demo] [--jobs 2]
 
 1. generates the procedural street scenes: a train split, a tune split ('val', on which this
    regime was chosen) and a test split ('test', the only one reported);
@@ -12,8 +13,18 @@ each method transferred - with paired seeds and confidence intervals.
    (KA after its stage 1); every run evaluated once, at its end, on the test split;
 4. measures, per seed, each student's distance to the teacher in every relation the methods
    distil (``tools/transfer.py``, on the test split);
-5. writes results.md / results.json, the paired differences (paired.png), the test mIoU
-   (miou.png) and qualitative predictions with a colour legend (qualitative.png).
+5. the second table: every row at the weights the weight search chose for it on the tune
+   split. The choices come from the search logs committed at this regime
+   (docs/weight_search/<regime>/, or --searched DIR); --search remakes them first (every row
+   searched, factors 0.1/1/10/100 of the shipped weights, on the preset's search seeds). A row
+   whose search kept the shipped weights is its first-table run; a row without a log of this
+   regime is listed without a number;
+6. writes results.md / results.json (with the commit and the command), the paired differences
+   (paired.png), the test mIoU (miou.png) and qualitative predictions with a colour legend
+   (qualitative.png).
+
+The main table has each method's default form (the one the pair tool writes) and MMRazor's
+baselines; ``--all-forms`` adds the paper forms and the official AICSD command.
 
 Every training job runs single-threaded (OMP_NUM_THREADS=1, MKL_NUM_THREADS=1), ``--jobs`` at a
 time: a job's numbers then depend only on its config and seed, not on what else the machine runs
@@ -22,16 +33,30 @@ pipeline (one seed, a few minutes): its figures are not evidence.
 """
 import argparse
 import os.path as osp
+import shlex
+import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def main():
-    from mmseg_distill.experiments.demo import Pipeline
+    from mmseg_distill.experiments.demo import PRESETS, Pipeline
     from mmseg_distill.experiments.jobs import EXECUTORS
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--quick', action='store_true',
+    preset = parser.add_mutually_exclusive_group()
+    preset.add_argument('--quick', action='store_true',
                         help='one seed, small budget (a few minutes): a smoke run')
+    preset.add_argument('--all-forms', action='store_true',
+                        help='the full preset with every form of every method')
+    preset.add_argument('--preset', choices=sorted(PRESETS),
+                        help='a preset by name (positions-16: DSD, PFS and KA on 128x128 '
+                        'scenes, 16x16 distilled positions, 2 seeds)')
+    searched = parser.add_mutually_exclusive_group()
+    searched.add_argument('--search', action='store_true',
+                          help='run the weight search of every row first (tune split)')
+    searched.add_argument('--searched', metavar='DIR',
+                          help='the search logs to read (default: the committed ones of the '
+                          "preset's regime, docs/weight_search/<regime>)")
     parser.add_argument('--seeds', type=int, nargs='+', default=None)
     parser.add_argument('--out', default=None)
     parser.add_argument('--jobs', type=int, default=2,
@@ -41,7 +66,11 @@ def main():
     parser.add_argument('--slurm-partition', help='the Slurm partition (--executor slurm)')
     parser.add_argument('--force', action='store_true', help='retrain runs that are done')
     args = parser.parse_args()
-    args.out = args.out or osp.join(REPO, 'work_dirs', 'demo-quick' if args.quick else 'demo')
+    args.preset = args.preset or ('quick' if args.quick else
+                                  'all-forms' if args.all_forms else 'full')
+    args.out = args.out or osp.join(REPO, 'work_dirs', 'demo' if args.preset == 'full' else
+                                    f'demo-{args.preset}')
+    args.command = 'python tools/demo.py ' + ' '.join(shlex.quote(a) for a in sys.argv[1:])
     Pipeline(args).run()
 
 

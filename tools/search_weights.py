@@ -17,7 +17,6 @@ applies to every run, the baseline's included (data paths, ...). Runs resume: a 
 is not trained again.
 """
 import argparse
-import json
 import os.path as osp
 import shlex
 import sys
@@ -62,8 +61,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     import mmseg_distill  # noqa: F401
     from mmseg_distill.experiments.jobs import ExecutorOptions
-    from mmseg_distill.experiments.search import (WeightSearch, candidates, chosen_leaf_text,
-                                                  loss_weight_keys, markdown, value_at)
+    from mmseg_distill.experiments.search import (WeightSearch, candidates, distill_options,
+                                                  loss_weight_keys, record, value_at)
     args = parse_args(argv)
     if not osp.exists(args.leaf):
         print(f'[search_weights] {args.leaf} does not exist', file=sys.stderr)
@@ -80,33 +79,20 @@ def main(argv=None) -> int:
     executor = ExecutorOptions(kind=args.executor, workers=args.jobs,
                                folder=osp.join(args.work_dir, 'jobs'),
                                slurm_partition=args.slurm_partition)
-    distill = [f'model.teacher_ckpt={args.teacher_ckpt}'] if args.teacher_ckpt else []
-    if args.stage1_ckpt:
-        from mmengine.config import Config
-
-        from mmseg_distill.methods import stage1_connector
-        found_stage1 = stage1_connector(Config.fromfile(args.leaf).model.distiller)
-        if found_stage1 is None:
-            print(f'[search_weights] --stage1-ckpt: {args.leaf} loads no first stage',
-                  file=sys.stderr)
-            return 2
-        distill.append(f'{found_stage1[0].checkpoint_key}={args.stage1_ckpt}')
+    try:
+        distill = distill_options(args.leaf, args.teacher_ckpt, args.stage1_ckpt)
+    except ValueError as error:
+        print(f'[search_weights] --stage1-ckpt: {error}', file=sys.stderr)
+        return 2
     search = WeightSearch(args.leaf, found, args.seeds, args.work_dir, args.iters, options,
                           executor, log=lambda m: print(f'[search_weights] {m}', flush=True),
                           distill_options=distill)
     result = search.run()
     command = 'python tools/search_weights.py ' + ' '.join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
-    table = markdown(result, found)
+    table = record(args.leaf, args.out, args.work_dir, command, shipped, found, result,
+                   args.seeds)
     best = next(c for c in found if c.name == result['best'])
-    with open(args.out, 'w') as f:
-        f.write(chosen_leaf_text(args.leaf, args.out, best, result, command, args.seeds))
-    stem = osp.splitext(osp.basename(args.leaf))[0]
-    with open(osp.join(args.work_dir, f'search_{stem}.json'), 'w') as f:
-        json.dump(dict(leaf=args.leaf, command=command, shipped=shipped,
-                       candidates={c.name: c.values for c in found}, **result), f, indent=1)
-    with open(osp.join(args.work_dir, f'search_{stem}.md'), 'w') as f:
-        f.write(f'`{command}`\n\n{table}\n')
     print(table)
     print(f"[search_weights] best: {best.name}; not told apart from it: "
           f"{', '.join(result['tied']) or 'none'}; wrote {args.out}; "

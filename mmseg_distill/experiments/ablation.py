@@ -35,7 +35,8 @@ def parse_args(argv=None, description='Re-train one demo row with config changes
 
 def run(args):
     """Train the variant on every seed, pair it with the demo's runs, print and write it."""
-    pipeline = Pipeline(argparse.Namespace(quick=False, seeds=args.seeds, out=args.out,
+    # every form's run folder (the full and all-forms presets share the regime and the folders)
+    pipeline = Pipeline(argparse.Namespace(preset='all-forms', seeds=args.seeds, out=args.out,
                                            force=False, jobs=args.jobs,
                                            executor=args.executor,
                                            slurm_partition=args.slurm_partition))

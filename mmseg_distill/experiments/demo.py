@@ -16,20 +16,103 @@ import sys
 import time
 
 from .. import testing
-from ..methods import all_forms
+from ..methods import all_forms, default_forms
 from .jobs import ExecutorOptions, Job, run_jobs
 from .runs import SINGLE_THREAD, last_validation, mim_train, slug
 from .stats import paired
+from .tuned import CHOSEN, MISSING, choose
 
-# the regime, chosen on the tune split ('val'; the measurements: README, "The demo")
+# the regime, chosen on the tune split ('val'; the measurements: docs/demo.md). ``forms``: the
+# registry's default form of every method (the main table) or every form; ``searched``: the
+# folder under docs/weight_search/ with the weight search's logs at this regime (the second
+# table), ``search_seeds`` / ``search_factors``: what ``--search`` runs to remake them
+FULL = dict(seeds=[0, 1, 2, 3, 4], num_train=1000, num_val=300, num_test=300, size=64,
+            teacher_iters=3000, teacher_lr=0.05, student_iters=1000, student_lr=0.08, batch=8,
+            stage1_iters=100, forms='default', searched='demo_regime', search_seeds=[0, 1],
+            search_factors=[0.1, 1.0, 10.0, 100.0])
 PRESETS = {
-    'full': dict(seeds=[0, 1, 2, 3, 4], num_train=1000, num_val=300, num_test=300,
-                 teacher_iters=3000, teacher_lr=0.05, student_iters=1000, student_lr=0.08,
-                 batch=8, stage1_iters=100),
-    'quick': dict(seeds=[0], num_train=200, num_val=50, num_test=100, teacher_iters=300,
-                  teacher_lr=0.05, student_iters=150, student_lr=0.08, batch=8,
-                  stage1_iters=20),
+    'full': FULL,
+    # the paper forms and the official AICSD command beside the defaults
+    'all-forms': dict(FULL, forms='all'),
+    'quick': dict(FULL, seeds=[0], num_train=200, num_val=50, num_test=100, teacher_iters=300,
+                  student_iters=150, stage1_iters=20, searched='quick_regime', search_seeds=[0]),
+    # the relation methods with 16x16 distilled positions (128x128 scenes, stride 8) instead of
+    # the main table's 8x8: an ablation of resolution, shipped weights only
+    'positions-16': dict(FULL, seeds=[0, 1], size=128, forms=('dsd', 'pfs', 'ka'),
+                         searched=None),
 }
+
+
+def preset_name(args) -> str:
+    name = getattr(args, 'preset', None) or ('quick' if getattr(args, 'quick', False) else 'full')
+    if name not in PRESETS:
+        raise ValueError(f'no demo preset {name!r}; presets: {sorted(PRESETS)}')
+    return name
+
+
+def source_commit():
+    """The repository's commit, marked when the working tree differs from it."""
+    def git(*args):
+        return subprocess.run(['git', '-C', testing.REPO] + list(args), capture_output=True,
+                              text=True).stdout.strip()
+    commit = git('rev-parse', '--short', 'HEAD')
+    if not commit:
+        return None
+    changed = git('status', '--porcelain', '--untracked-files=no')
+    return commit + (' (with uncommitted changes)' if changed else '')
+
+
+def half_width(d):
+    return 'n/a' if d['low'] is None else f"{(d['high'] - d['low']) / 2:.2f}"
+
+
+def _interval(d):
+    return 'n/a (1 seed)' if d['low'] is None else \
+        f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
+
+
+def tuned_markdown(tuned):
+    """The second table and the answer to 'does each seed method beat pixel KD at its searched
+    weight?'."""
+    if not tuned:
+        return []
+    lines = ['Every row at the weights the weight search chose for it on the tune split '
+             '(`tools/search_weights.py`, factors of the shipped weights scaled together; '
+             "'shipped run': the search kept the shipped weights, so the row is the first "
+             "table's run):", '',
+             '| student | chosen | test mIoU mean (per seed) | to the baseline, 95% CI | '
+             'half-width | to pixel KD at its searched weight, 95% CI |',
+             '| --- | --- | --- | --- | --- | --- |']
+    for label, entry in tuned.items():
+        if 'miou' not in entry:
+            why = entry['log'] if entry['status'] == MISSING else entry['reason']
+            lines.append(f"| {label} | {entry['status']}: {why} | | | | |")
+            continue
+        chosen = ', '.join(f"{k.split('.')[-2]}={v:.4g}" for k, v in entry['values'].items())
+        chosen = f"{entry['candidate']} ({chosen}){'; shipped run' if entry['shipped_run'] else ''}"
+        to_kd = _interval(entry['to_pixel_kd']) if 'to_pixel_kd' in entry else ''
+        lines.append(f"| {label} | {chosen} | {entry['mean']:.2f} "
+                     f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | "
+                     f"{_interval(entry['paired'])} | {half_width(entry['paired'])} | {to_kd} |")
+    answers = []
+    for label, entry in tuned.items():
+        if entry['baseline_method'] or 'to_pixel_kd' not in entry:
+            continue
+        d = entry['to_pixel_kd']
+        if d['low'] is None:
+            answers.append(f"{label}: {d['mean']:+.2f} mIoU against pixel KD at its searched "
+                           'weight (one seed, no interval)')
+            continue
+        word = {'gain': 'beats', 'loss': 'loses to'}.get(d['verdict'], 'is not told apart from')
+        answers.append(f'{label} {word} pixel KD at its searched weight ({_interval(d)} mIoU)')
+    missing = [label for label, entry in tuned.items()
+               if not entry['baseline_method'] and 'to_pixel_kd' not in entry]
+    if answers:
+        lines += ['', 'Does each seed method beat tuned pixel KD? ' + '; '.join(answers) + '.']
+    if missing:
+        lines += ['', f"Not answered (no usable search log, or pixel KD's is missing): "
+                  f"{', '.join(missing)}."]
+    return lines
 
 
 class Pipeline:
@@ -38,16 +121,27 @@ class Pipeline:
         """``args``: quick, seeds, out, force, and the executor's ``jobs`` (workers),
         ``executor`` ('local' or 'slurm') and ``slurm_partition``."""
         self.args = args
-        self.preset = dict(PRESETS['quick' if args.quick else 'full'])
+        self.preset_name = preset_name(args)
+        self.preset = dict(PRESETS[self.preset_name])
         if args.seeds:
             self.preset['seeds'] = args.seeds
         self.seeds = self.preset['seeds']
-        self.forms = all_forms()
+        forms = self.preset['forms']
+        self.forms = (all_forms() if forms == 'all' else default_forms() if forms == 'default'
+                      else [(m, f) for m, f in default_forms() if m.key in forms])
         # the first stages the forms need (KA's auto-encoder), one run per seed each
         self.stages = list({form.stage1.prefix: form.stage1 for _, form in self.forms
                             if form.stage1}.values())
         self.out = osp.abspath(args.out)
         self.data_root = osp.join(self.out, 'data', 'synthetic_scenes')
+        # the second table's weights: the committed search logs at this regime, or this run's
+        # own searches (--search)
+        self.searched = (osp.join(self.out, 'search') if getattr(args, 'search', False) else
+                         getattr(args, 'searched', None) or (
+                             osp.join(testing.REPO, 'docs', 'weight_search',
+                                      self.preset['searched'])
+                             if self.preset['searched'] else None))
+        self.choices = {}
         self.started = time.time()
         self.trained = 0
         self.env = dict(os.environ, **SINGLE_THREAD)
@@ -57,10 +151,21 @@ class Pipeline:
 
     # --------------------------------------------------------------------------- runs
     def options(self, iters, seed, lr=None):
+        """A run's options: its seed, the regime, and the test split as its one evaluation."""
+        opts = [f'randomness.seed={seed}'] + self.regime_options(iters, lr)
+        # the single evaluation of every run, at its end, is on the reported (test) split
+        for loader in ('val_dataloader', 'test_dataloader'):
+            opts += [f'{loader}.dataset.data_prefix.img_path=img_dir/test',
+                     f'{loader}.dataset.data_prefix.seg_map_path=ann_dir/test']
+        return opts
+
+    def regime_options(self, iters, lr=None):
+        """Schedule, batch and data of a run (the weight search's runs too, which evaluate on
+        the tune split)."""
         p = self.preset
         gen = dict(num_train=p['num_train'], num_val=p['num_val'], num_test=p['num_test'],
-                   size=64, seed=0)
-        opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={iters}',
+                   size=p['size'], seed=0)
+        opts = [f'train_cfg.max_iters={iters}',
                 f'train_cfg.val_interval={iters}', f'param_scheduler.0.end={iters}',
                 f'default_hooks.checkpoint.interval={iters}', 'default_hooks.logger.interval=50',
                 'default_hooks.visualization.draw=False',
@@ -70,12 +175,8 @@ class Pipeline:
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             opts.append(f'{loader}.dataset.data_root={self.data_root}')
             opts += [f'{loader}.dataset.generator.{k}={v}' for k, v in gen.items()]
-        # the single evaluation of every run, at its end, is on the reported (test) split; the
-        # student's only (the teacher is evaluated once, by its own run)
+        # the student's evaluation only (the teacher is evaluated once, by its own run)
         opts.append('val_cfg.type=ValLoop')
-        for loader in ('val_dataloader', 'test_dataloader'):
-            opts += [f'{loader}.dataset.data_prefix.img_path=img_dir/test',
-                     f'{loader}.dataset.data_prefix.seg_map_path=ann_dir/test']
         return opts
 
     def train(self, package, config, work_dir, iters, seed, lr=None, extra=()):
@@ -135,6 +236,11 @@ class Pipeline:
             p['teacher_lr']), priority=100)
         jobs = [teacher]
         self.runs = {}  # (seed, row) -> work dir
+        self.tuned_runs = {}  # (seed, row) -> work dir, where the search changed the weights
+        self.choices = {
+            form.label: choose(self.searched, self.leaf(method.directory, form.prefix),
+                               form.label, self.preset)
+            for method, form in self.forms} if self.searched else {}
         for seed in self.seeds:
             plain, prefixed = self.initial_students(seed)
             baseline_dir = work(f'seed{seed}', 'baseline')
@@ -156,24 +262,86 @@ class Pipeline:
             for method, form in self.forms:
                 run_dir = work(f'seed{seed}', form.prefix)
                 self.runs[seed, form.label] = run_dir
-                extra = [f'model.teacher_ckpt={teacher_ckpt}', f'load_from={prefixed}']
-                after = [teacher]
-                if form.stage1:
-                    extra.append(f'{form.stage1.checkpoint_key}='
-                                 f'{self.stage1_checkpoint(seed, form.stage1)}')
-                    after.append(stage1_jobs[form.stage1])
-                seed_jobs.append(Job(
-                    f'seed {seed}: {form.label}',
-                    lambda s=seed, d=run_dir, f=form, m=method, e=extra: self.train(
-                        'mmrazor', self.leaf(m.directory, f.prefix), d, p['student_iters'], s,
-                        p['student_lr'], e), after=after, priority=10))
+                seed_jobs.append(self.form_job(
+                    f'seed {seed}: {form.label}', seed, method, form, run_dir, teacher,
+                    teacher_ckpt, prefixed, stage1_jobs, priority=10))
             # the loop's variables bound now: a late-bound stage-1 checkpoint gave every seed
             # the last seed's KA encoder
             stage1_ckpt = self.stage1_checkpoint(seed, self.stages[0]) if self.stages else None
+            # the transfer measures the first table's runs: it runs beside the second table's
             transfer = Job(f'seed {seed}: transfer', lambda s=seed, k=stage1_ckpt: self.transfer(
-                s, teacher_ckpt, k), after=list(seed_jobs) + [teacher], priority=5)
-            jobs += seed_jobs + [transfer]
+                s, teacher_ckpt, k), after=list(seed_jobs) + [teacher], priority=9)
+            tuned = self.tuned_jobs(seed, teacher_ckpt, prefixed, teacher, stage1_jobs)
+            jobs += seed_jobs + tuned + [transfer]
         return jobs
+
+    def form_job(self, name, seed, method, form, run_dir, teacher, teacher_ckpt, init,
+                 stage1_jobs, options=(), priority=10):
+        """A method form's training from the seed's initial student (after the teacher and,
+        for KA, the seed's first stage)."""
+        p = self.preset
+        extra = [f'model.teacher_ckpt={teacher_ckpt}', f'load_from={init}']
+        after = [teacher]
+        if form.stage1:
+            extra.append(f'{form.stage1.checkpoint_key}='
+                         f'{self.stage1_checkpoint(seed, form.stage1)}')
+            after.append(stage1_jobs[form.stage1])
+        extra += list(options)
+        return Job(name, lambda: self.train(
+            'mmrazor', self.leaf(method.directory, form.prefix), run_dir, p['student_iters'],
+            seed, p['student_lr'], extra), after=after, priority=priority)
+
+    def tuned_jobs(self, seed, teacher_ckpt, init, teacher, stage1_jobs):
+        """The second table's runs of a seed: a row whose search chose other weights than the
+        shipped ones trains again with them; a row whose search kept them reuses its run."""
+        jobs = []
+        for method, form in self.forms:
+            choice = self.choices.get(form.label)
+            if choice is None or not choice.changes_weights:
+                continue
+            run_dir = osp.join(self.out, f'seed{seed}', form.prefix + '-tuned')
+            self.tuned_runs[seed, form.label] = run_dir
+            jobs.append(self.form_job(
+                f'seed {seed}: {form.label} at the searched weights', seed, method, form,
+                run_dir, teacher, teacher_ckpt, init, stage1_jobs, choice.options(),
+                priority=8))
+        return jobs
+
+    # ------------------------------------------------------------------------ search
+    def search(self):
+        """``--search``: the weight search of every row on the tune split, at the demo's
+        regime, into <out>/search (the teacher and the first stages it needs trained first)."""
+        from .search import WeightSearch, candidates, distill_options, loss_weight_keys, record
+        p = self.preset
+        teacher_ckpt = osp.join(self.out, 'teacher', f"iter_{p['teacher_iters']}.pth")
+        seeds = p['search_seeds']
+        jobs = [job for job in self.jobs() if job.name == 'teacher' or any(
+            job.name == f'seed {s}: {stage.prefix}' for s in seeds for stage in self.stages)]
+        for job in jobs:  # the first stages' dependencies are the teacher, which is here
+            job.after = [a for a in job.after if a in jobs]
+        run_jobs(jobs, self.executor_options(), self.log)
+        os.makedirs(self.searched, exist_ok=True)
+        options = self.regime_options(p['student_iters'], p['student_lr'])
+        for method, form in self.forms:
+            leaf = self.leaf(method.directory, form.prefix)
+            stage1 = self.stage1_checkpoint(seeds[0], form.stage1) if form.stage1 else None
+            shipped = loss_weight_keys(leaf)
+            found = candidates(shipped, p['search_factors'])
+            command = ' '.join(
+                ['python tools/search_weights.py', osp.relpath(leaf, testing.REPO),
+                 '--factors'] + [f'{f:g}' for f in p['search_factors']] + ['--seeds'] +
+                [str(s) for s in seeds] + ['--iters', str(p['student_iters']),
+                                           '--teacher-ckpt', teacher_ckpt] +
+                (['--stage1-ckpt', stage1] if stage1 else []) +
+                ['--work-dir', self.searched, '--cfg-options'] + options)
+            self.log(f'weight search of {form.label}: {len(found)} candidates x '
+                     f'{len(seeds)} seed(s) on the tune split')
+            result = WeightSearch(
+                leaf, found, seeds, self.searched, p['student_iters'], options,
+                self.executor_options(), log=self.log,
+                distill_options=distill_options(leaf, teacher_ckpt, stage1)).run()
+            record(leaf, osp.join(self.searched, f'{form.prefix}_searched.py'), self.searched,
+                   command, shipped, found, result, seeds)
 
     def data_config(self):
         """The test split as a data config (for tools/transfer.py)."""
@@ -183,7 +351,7 @@ class Pipeline:
             data = osp.join(testing.CONFIGS, '_base_/datasets/synthetic_scenes.py')
             f.write(f"_base_ = [{data!r}]\n"
                     f"generator = dict(num_train={p['num_train']}, num_val={p['num_val']}, "
-                    f"num_test={p['num_test']}, size=64, seed=0)\n"
+                    f"num_test={p['num_test']}, size={p['size']}, seed=0)\n"
                     "val_dataloader = dict(dataset=dict(\n"
                     f"    data_root={self.data_root!r}, generator=generator,\n"
                     "    data_prefix=dict(img_path='img_dir/test', "
@@ -224,11 +392,17 @@ class Pipeline:
         os.makedirs(self.out, exist_ok=True)
         p = self.preset
         self.log(f"data: {p['num_train']} train / {p['num_val']} tune / {p['num_test']} test "
-                 'scenes at 64x64')
-        generate(self.data_root, p['num_train'], p['num_val'], 64, 0, p['num_test'])
+                 f"scenes at {p['size']}x{p['size']}")
+        generate(self.data_root, p['num_train'], p['num_val'], p['size'], 0, p['num_test'])
         self.log(f"{len(self.seeds)} seed(s), {len(self.forms)} method forms, "
                  f'{self.args.jobs} single-threaded jobs at a time')
+        if getattr(self.args, 'search', False):
+            self.search()
         jobs = self.jobs()
+        unusable = {label: c for label, c in self.choices.items() if c.status != CHOSEN}
+        for label, choice in unusable.items():
+            self.log(f'searched weights of {label}: {choice.status} ({choice.reason}); the '
+                     'second table lists it without a number (--search makes the logs)')
         run_jobs(jobs, self.executor_options(), self.log)
         self.trained = sum(1 for job in jobs if isinstance(job.result, tuple) and job.result[1])
         self.report()
@@ -282,7 +456,9 @@ class Pipeline:
                     entry['relations'][relation] = stats
             rows[row] = entry
         teacher = dict(miou=self.miou(teacher_dir), per_class=self.per_class(teacher_dir))
-        summary = dict(preset='quick' if self.args.quick else 'full', seeds=seeds,
+        summary = dict(preset=self.preset_name, seeds=seeds, commit=source_commit(),
+                       command=getattr(self.args, 'command', None),
+                       tuned=self.tuned_rows(miou),
                        preset_cfg=self.preset, teacher=teacher,
                        baseline_per_class={s: self.per_class(self.runs[s, 'baseline'])
                                            for s in seeds},
@@ -299,6 +475,34 @@ class Pipeline:
         print(markdown)
         self.log(f'wrote {self.out}/results.md, results.json, paired.png, miou.png, '
                  'qualitative.png')
+
+    def tuned_rows(self, miou):
+        """The second table: every row at its searched weights (its shipped run where the
+        search kept them), paired with the baseline and with pixel KD at its searched weights."""
+        base = miou['baseline']
+        rows = {}
+        for method, form in self.forms:
+            if form.label not in self.choices:  # a preset without the second table
+                continue
+            choice = self.choices[form.label]
+            entry = dict(status=choice.status, reason=choice.reason,
+                         log=osp.relpath(choice.log, testing.REPO), baseline_method=method.baseline)
+            if choice.status == CHOSEN:
+                if choice.changes_weights:
+                    values = [self.miou(self.tuned_runs[s, form.label]) for s in self.seeds]
+                else:
+                    values = miou[form.label]
+                entry.update(candidate=choice.candidate, values=choice.values,
+                             shipped=choice.shipped, tied=choice.tied,
+                             shipped_run=not choice.changes_weights, miou=values,
+                             mean=statistics.mean(values), paired=paired(values, base))
+            rows[form.label] = entry
+        reference = rows.get('pixel KD')
+        if reference and 'miou' in reference:
+            for label, entry in rows.items():
+                if label != 'pixel KD' and 'miou' in entry:
+                    entry['to_pixel_kd'] = paired(entry['miou'], reference['miou'])
+        return rows
 
     def wall_ledger(self):
         """Every invocation that built these results, with its wall time and how many runs it
@@ -333,7 +537,9 @@ class Pipeline:
         base = s['rows']['baseline']
         quick = s['preset'] == 'quick'
         lines = [
-            f"Procedural scenes, 7 classes, 64x64; preset {s['preset']}"
+            f"Commit {s.get('commit') or 'unknown'}; command `{s.get('command') or 'n/a'}`.",
+            '',
+            f"Procedural scenes, 7 classes, {p['size']}x{p['size']}; preset {s['preset']}"
             + (' (a smoke run, not evidence)' if quick else '') +
             f"; seeds {seeds}; test split of {p['num_test']} images; "
             f"{self.wall_text(s['wall'])}.", '',
@@ -342,11 +548,11 @@ class Pipeline:
             ', '.join(f'{k} {v:.1f}' for k, v in s['teacher']['per_class'].items()) + '.', '',
             '| student (FCN MobileNetV2-tiny, '
             f"{s['cost']['student']['params_m']:.3f} M params) | test mIoU mean (per seed) | "
-            'paired difference to the baseline, 95% CI | verdict |',
-            '| --- | --- | --- | --- |',
+            'paired difference to the baseline, 95% CI | half-width | verdict |',
+            '| --- | --- | --- | --- | --- |',
             f"| baseline | {base['mean']:.2f}" +
             (f" +- {base['std']:.2f} sd" if base['std'] is not None else '') +
-            f" ({', '.join(f'{v:.2f}' for v in base['miou'])}) | | |"]
+            f" ({', '.join(f'{v:.2f}' for v in base['miou'])}) | | | |"]
         for row, entry in s['rows'].items():
             if row == 'baseline':
                 continue
@@ -355,7 +561,8 @@ class Pipeline:
                 f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
             lines.append(f"| {row} | {entry['mean']:.2f} "
                          f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | {interval} | "
-                         f"{d['verdict']} |")
+                         f"{half_width(d)} | {d['verdict']} |")
+        lines += [''] + tuned_markdown(s.get('tuned') or {})
         lines += ['', 'What each student took from the teacher (distance to the teacher on the '
                   'test split, mean over seeds; baseline -> distilled, paired 95% CI of the '
                   "change; 'closer' only when the interval excludes no change; agreement: share "
@@ -379,7 +586,7 @@ class Pipeline:
         def measure(cfg):
             model = init_model(cfg, None, device='cpu')
             model.eval()
-            x = torch.randn(1, 3, 64, 64)
+            x = torch.randn(1, 3, self.preset['size'], self.preset['size'])
             times = []
             with torch.no_grad():
                 for index in range(23):

@@ -298,3 +298,38 @@ class WeightSearch:
         result['seconds'] = time.time() - self.started
         result['job_seconds'] = sum(j.seconds or 0 for j in jobs.values())
         return result
+
+
+def distill_options(leaf: str, teacher_ckpt: Optional[str] = None,
+                    stage1_ckpt: Optional[str] = None) -> List[str]:
+    """The options of the distillation runs only: the teacher's weights and, for a leaf that
+    loads a first stage (KA's auto-encoder), its checkpoint."""
+    options = [f'model.teacher_ckpt={teacher_ckpt}'] if teacher_ckpt else []
+    if stage1_ckpt:
+        from mmengine.config import Config
+
+        from ..methods import stage1_connector
+        found = stage1_connector(Config.fromfile(leaf).model.distiller)
+        if found is None:
+            raise ValueError(f'a first-stage checkpoint was given, but {leaf} loads no first '
+                             'stage')
+        options.append(f'{found[0].checkpoint_key}={stage1_ckpt}')
+    return options
+
+
+def record(leaf: str, out: str, work_dir: str, command: str, shipped: Dict[str, float],
+           found: Sequence[Candidate], result: Dict, seeds: Sequence[int]) -> str:
+    """Write what a search found: ``out`` (the leaf with the chosen values and its record),
+    ``search_<leaf>.json`` (every run's score, the command, the candidates) and
+    ``search_<leaf>.md`` (the table) in ``work_dir``. Returns the table."""
+    table = markdown(result, found)
+    best = next(c for c in found if c.name == result['best'])
+    with open(out, 'w') as f:
+        f.write(chosen_leaf_text(leaf, out, best, result, command, seeds))
+    stem = osp.splitext(osp.basename(leaf))[0]
+    with open(osp.join(work_dir, f'search_{stem}.json'), 'w') as f:
+        json.dump(dict(leaf=leaf, command=command, shipped=shipped,
+                       candidates={c.name: c.values for c in found}, **result), f, indent=1)
+    with open(osp.join(work_dir, f'search_{stem}.md'), 'w') as f:
+        f.write(f'`{command}`\n\n{table}\n')
+    return table

@@ -5,7 +5,8 @@ import os.path as osp
 import pytest
 
 from mmseg_distill.experiments.demo import Pipeline
-from mmseg_distill.methods import stage1_forms
+from mmseg_distill.experiments.tuned import CHOSEN, MISSING
+from mmseg_distill.methods import METHODS, stage1_forms
 
 STAGE = stage1_forms()[0][1].stage1  # the first stage the demo trains per seed (KA's)
 
@@ -39,7 +40,8 @@ def test_each_seed_trains_from_its_own_initial_student_and_first_stage(pipeline)
         if job.name.startswith('seed') and 'transfer' not in job.name:
             job.fn()
     trained = [args for kind, args, _ in calls if kind == 'train']
-    assert len(trained) == 3 * (1 + len(pipe.stages) + len(pipe.forms))
+    retrained = [label for label, c in pipe.choices.items() if c.changes_weights]
+    assert len(trained) == 3 * (1 + len(pipe.stages) + len(pipe.forms) + len(retrained))
     with_stage1 = 0
     for package, config, work_dir, iters, seed, *rest in trained:
         assert f'seed{seed}' in work_dir
@@ -49,4 +51,81 @@ def test_each_seed_trains_from_its_own_initial_student_and_first_stage(pipeline)
         if f'{STAGE.checkpoint_key}=' in options:
             with_stage1 += 1
             assert osp.join(f'seed{seed}', STAGE.prefix) in options, (work_dir, options)
-    assert with_stage1 == 3 * len(stage1_forms())
+    stage1_rows = [f for _, f in pipe.forms if f.stage1]
+    stage1_tuned = [f for f in stage1_rows if pipe.choices[f.label].changes_weights]
+    assert with_stage1 == 3 * (len(stage1_rows) + len(stage1_tuned))
+
+
+def test_the_presets_table_the_default_forms_and_all_forms_adds_the_others(tmp_path):
+    def forms(**kw):
+        args = argparse.Namespace(seeds=None, out=str(tmp_path), jobs=1, force=False, **kw)
+        return [f.label for _, f in Pipeline(args).forms]
+
+    defaults = [m.default.label for m in METHODS.values()]
+    assert forms(quick=True) == forms(quick=False) == defaults
+    everything = forms(quick=False, preset='all-forms')
+    assert set(defaults) < set(everything) and 'AICSD (official command)' in everything
+    with pytest.raises(ValueError, match='no demo preset'):
+        forms(quick=False, preset='fast')
+
+
+def test_a_row_whose_search_changed_its_weights_trains_again_with_them(pipeline):
+    """The quick preset's committed logs (docs/weight_search/quick_regime) chose other weights
+    for some rows and kept PFS's: those retrain with the chosen values, PFS reuses its run."""
+    pipe, calls = pipeline
+    jobs = pipe.jobs()
+    assert pipe.choices['PFS'].status == CHOSEN and not pipe.choices['PFS'].changes_weights
+    changed = {label for label, c in pipe.choices.items() if c.changes_weights}
+    assert changed and 'PFS' not in changed
+    for job in jobs:
+        if job.name.startswith('seed 1') and 'searched weights' in job.name:
+            job.fn()
+    trained = [args for kind, args, _ in calls if kind == 'train']
+    assert len(trained) == len(changed)
+    for package, config, work_dir, iters, seed, lr, extra in trained:
+        label = next(lb for lb in changed if osp.basename(work_dir) ==
+                     next(f.prefix for _, f in pipe.forms if f.label == lb) + '-tuned')
+        assert seed == 1 and set(pipe.choices[label].options()) <= set(extra)
+        assert 'load_from=init1_architecture.pth' in extra
+    # the rows without a usable log: KA and AICSD were not searched at the quick regime
+    assert pipe.choices['AICSD (paper)'].status == MISSING
+    # the transfer measures the first table's runs only, so it does not wait for these
+    transfer = next(job for job in jobs if job.name == 'seed 1: transfer')
+    assert not any('searched weights' in job.name for job in transfer.after)
+    assert len([j for j in transfer.after if j.name.startswith('seed 1: ')]) == 1 + len(
+        pipe.stages) + len(pipe.forms)
+
+
+def test_the_demos_own_search_writes_logs_its_regime_check_accepts(tmp_path, monkeypatch):
+    """--search runs the search at the demo's regime; the logs it writes must pass the check
+    that keeps logs of other regimes out (a mismatch would drop every searched row)."""
+    from mmseg_distill.experiments import search as search_module
+    args = argparse.Namespace(quick=True, seeds=[0], out=str(tmp_path), jobs=1, force=False,
+                              search=True)
+    pipe = Pipeline(args)
+    monkeypatch.setattr(pipe, 'initial_students', lambda seed: ('i.pth', 'i_arch.pth'))
+    monkeypatch.setattr(pipe, 'train', lambda *a, **k: None)
+
+    def fake_run(search):  # x10 best on every row: no training here
+        scores = {c.name: [50.0 + (c.name == 'x10')] for c in search.found}
+        return dict(search_module.compare(scores, [49.0]), seconds=0, job_seconds=0)
+
+    monkeypatch.setattr(search_module.WeightSearch, 'run', fake_run)
+    monkeypatch.setattr(search_module.WeightSearch, 'prepare', lambda self: 'baseline.py')
+    pipe.search()
+    pipe.jobs()
+    assert pipe.searched == str(tmp_path / 'search')
+    for label, choice in pipe.choices.items():
+        assert choice.status == CHOSEN, (label, choice.reason)
+        assert choice.candidate == 'x10' and choice.changes_weights
+
+
+def test_the_resolution_ablation_trains_dsd_pfs_and_ka_at_128_without_a_second_table(tmp_path):
+    args = argparse.Namespace(preset='positions-16', seeds=None, out=str(tmp_path), jobs=1,
+                              force=False)
+    pipe = Pipeline(args)
+    assert [m.key for m, _ in pipe.forms] == ['dsd', 'ka', 'pfs']
+    assert pipe.seeds == [0, 1] and pipe.searched is None
+    options = pipe.options(1000, 0)
+    assert 'train_dataloader.dataset.generator.size=128' in options
+    assert 'test_dataloader.dataset.data_prefix.img_path=img_dir/test' in options

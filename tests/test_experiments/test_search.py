@@ -79,6 +79,19 @@ def test_keys_and_values_are_read_from_a_composed_leaf():
         value_at(leaf, 'model.distiller.distill_losses.loss_kdd.loss_weight')
 
 
+def test_the_distillation_runs_get_the_teacher_and_a_first_stage_only_where_one_is_loaded():
+    from mmseg_distill.experiments.search import distill_options
+    from mmseg_distill.methods import METHODS
+    assert distill_options(tiny_leaf('pixel_kd', 'pixel-kd')) == []
+    assert distill_options(tiny_leaf('pixel_kd', 'pixel-kd'), 't.pth') == [
+        'model.teacher_ckpt=t.pth']
+    stage1 = METHODS['ka'].stage1
+    assert distill_options(tiny_leaf('ka', 'ka-stage2'), 't.pth', 's.pth') == [
+        'model.teacher_ckpt=t.pth', f'{stage1.checkpoint_key}=s.pth']
+    with pytest.raises(ValueError, match='loads no first stage'):
+        distill_options(tiny_leaf('pixel_kd', 'pixel-kd'), 't.pth', 's.pth')
+
+
 def test_the_written_leaf_builds_with_the_chosen_weight_and_carries_the_record(tmp_path):
     from mmengine.config import Config
 
