@@ -2,7 +2,7 @@
 'does each seed method beat tuned pixel KD?' is worded."""
 import json
 
-from mmseg_distill.experiments.demo import FULL, tuned_markdown
+from mmseg_distill.experiments.demo import SHORT, tuned_markdown
 from mmseg_distill.experiments.stats import paired
 from mmseg_distill.experiments.tuned import (CHOSEN, MISSING, OTHER_REGIME, choose,
                                              regime_differences, regime_of, search_log)
@@ -30,28 +30,28 @@ def write_log(folder, cmd, best='x0.1'):
 def test_the_regime_is_read_from_the_search_command():
     assert regime_of(command()) == dict(student_iters=1000, student_lr=0.08, batch=8,
                                         num_train=1000, num_val=300, size=64)
-    assert regime_differences(command(), FULL) == []
-    differences = regime_differences(command(lr=0.03, batch=4), FULL)
+    assert regime_differences(command(), SHORT) == []
+    differences = regime_differences(command(lr=0.03, batch=4), SHORT)
     assert differences == ['batch: 4 in the search, 8 in the demo',
                            'student_lr: 0.03 in the search, 0.08 in the demo']
     # a setting the search left at the leaf's default is not the demo's
     assert 'batch: not set in the search, 8 in the demo' in regime_differences(
-        command().replace('train_dataloader.batch_size=8 ', ''), FULL)
+        command().replace('train_dataloader.batch_size=8 ', ''), SHORT)
 
 
 def test_a_log_counts_only_at_the_demos_regime(tmp_path):
-    missing = choose(str(tmp_path), LEAF, 'DIST', FULL)
+    missing = choose(str(tmp_path), LEAF, 'DIST', SHORT)
     assert missing.status == MISSING and not missing.changes_weights
     write_log(tmp_path, command(iters=2000))
-    other = choose(str(tmp_path), LEAF, 'DIST', FULL)
+    other = choose(str(tmp_path), LEAF, 'DIST', SHORT)
     assert other.status == OTHER_REGIME and not other.changes_weights
     assert 'student_iters: 2000 in the search, 1000 in the demo' in other.reason
     write_log(tmp_path, command())
-    chosen = choose(str(tmp_path), LEAF, 'DIST', FULL)
+    chosen = choose(str(tmp_path), LEAF, 'DIST', SHORT)
     assert chosen.status == CHOSEN and chosen.candidate == 'x0.1' and chosen.tied == ['x1']
     assert chosen.changes_weights and chosen.options() == [f'{KEY}=0.1']
     write_log(tmp_path, command(), best='x1')
-    kept = choose(str(tmp_path), LEAF, 'DIST', FULL)
+    kept = choose(str(tmp_path), LEAF, 'DIST', SHORT)
     assert kept.status == CHOSEN and not kept.changes_weights
 
 
