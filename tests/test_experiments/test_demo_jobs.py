@@ -129,3 +129,30 @@ def test_the_resolution_ablation_trains_dsd_pfs_and_ka_at_128_without_a_second_t
     options = pipe.options(1000, 0)
     assert 'train_dataloader.dataset.generator.size=128' in options
     assert 'test_dataloader.dataset.data_prefix.img_path=img_dir/test' in options
+
+
+def test_every_committed_search_log_is_read_at_the_regime_of_the_preset_that_names_it():
+    """A preset names the folder of its search logs; a log there of another regime would drop
+    its row from the second table without a word in the committed docs (the first round's logs
+    moved with its regime to the short preset when the full preset changed regime)."""
+    import glob
+
+    from mmseg_distill import testing
+    from mmseg_distill.experiments.demo import PRESETS
+    from mmseg_distill.experiments.tuned import choose, search_log
+    from mmseg_distill.methods import all_forms
+    checked = set()
+    for name, preset in PRESETS.items():
+        if not preset['searched']:
+            continue
+        folder = osp.join(testing.REPO, 'docs', 'weight_search', preset['searched'])
+        for method, form in all_forms():
+            leaf = testing.tiny_leaf(method.directory, form.prefix)
+            if not osp.exists(search_log(folder, leaf)):
+                continue
+            choice = choose(folder, leaf, form.label, preset)
+            assert choice.status == CHOSEN, (name, form.label, choice.reason)
+            checked.add(osp.realpath(search_log(folder, leaf)))
+    # and no committed log belongs to no preset
+    committed = glob.glob(osp.join(testing.REPO, 'docs', 'weight_search', '*', 'search_*.json'))
+    assert checked and checked == {osp.realpath(p) for p in committed}
