@@ -1,7 +1,7 @@
 """The main job: show on a laptop CPU whether distillation helps, with every method, and what
 each method transferred - with paired seeds and confidence intervals.
 
-    python tools/demo.py [--quick | --all-forms | --preset NAME] [--search | --searched DIR]
+    python tools/demo.py [--quick | --preset NAME] [--all-forms] [--search | --searched DIR]
         [--seeds 0 1 2 3 4] [--out work_dirs/demo] [--jobs 2]
 
 1. generates the procedural street scenes: a train split, a tune split ('val', on which this
@@ -49,12 +49,12 @@ def main():
     preset = parser.add_mutually_exclusive_group()
     preset.add_argument('--quick', action='store_true',
                         help='one seed, small budget (a few minutes): a smoke run')
-    preset.add_argument('--all-forms', action='store_true',
-                        help='the full preset with every form of every method')
     preset.add_argument('--preset', choices=sorted(PRESETS),
                         help='a preset by name (short: the first round\'s 1,000-iteration '
                         'regime; positions-16: DSD, PFS and KA on 128x128 scenes, 16x16 '
                         'distilled positions, 2 seeds)')
+    parser.add_argument('--all-forms', action='store_true',
+                        help="every form of every method, at the preset's regime")
     searched = parser.add_mutually_exclusive_group()
     searched.add_argument('--search', action='store_true',
                           help='run the weight search of every row first (tune split)')
@@ -70,10 +70,11 @@ def main():
     parser.add_argument('--slurm-partition', help='the Slurm partition (--executor slurm)')
     parser.add_argument('--force', action='store_true', help='retrain runs that are done')
     args = parser.parse_args()
-    args.preset = args.preset or ('quick' if args.quick else
-                                  'all-forms' if args.all_forms else 'full')
-    args.out = args.out or osp.join(REPO, 'work_dirs', 'demo' if args.preset == 'full' else
-                                    f'demo-{args.preset}')
+    args.preset = args.preset or ('quick' if args.quick else 'full')
+    args.forms = 'all' if args.all_forms else None
+    name = '-'.join(([] if args.preset == 'full' else [args.preset]) +
+                    (['all-forms'] if args.all_forms and args.preset != 'all-forms' else []))
+    args.out = args.out or osp.join(REPO, 'work_dirs', 'demo-' + name if name else 'demo')
     args.command = 'python tools/demo.py ' + ' '.join(shlex.quote(a) for a in sys.argv[1:])
     Pipeline(args).run()
 

@@ -27,19 +27,27 @@ def parse_args(argv=None, description='Re-train one demo row with config changes
                         help='also measure every relation of baseline, row and variant')
     parser.add_argument('--out', default=osp.join(testing.REPO, 'work_dirs', 'demo'),
                         help='the demo run it belongs to')
+    parser.add_argument('--preset', choices=('full', 'short'), default='full',
+                        help="the regime of the demo run it belongs to (short: the first "
+                        "round's, at which docs/demo.md's ablations were measured)")
     parser.add_argument('--jobs', type=int, default=2)
     parser.add_argument('--executor', choices=EXECUTORS, default='local')
     parser.add_argument('--slurm-partition')
     return parser.parse_args(argv)
 
 
+def demo_pipeline(args):
+    """The demo run an ablation belongs to."""
+    # every form's run folder, at the regime of the demo run (a preset and its all-forms run
+    # share the regime and the folders)
+    return Pipeline(argparse.Namespace(
+        preset=args.preset, forms='all', seeds=args.seeds, out=args.out, force=False,
+        jobs=args.jobs, executor=args.executor, slurm_partition=args.slurm_partition))
+
+
 def run(args):
     """Train the variant on every seed, pair it with the demo's runs, print and write it."""
-    # every form's run folder (the full and all-forms presets share the regime and the folders)
-    pipeline = Pipeline(argparse.Namespace(preset='all-forms', seeds=args.seeds, out=args.out,
-                                           force=False, jobs=args.jobs,
-                                           executor=args.executor,
-                                           slurm_partition=args.slurm_partition))
+    pipeline = demo_pipeline(args)
     pipeline.jobs()  # the demo's run folders (nothing is trained here)
     forms = {form.label: (method, form) for method, form in pipeline.forms}
     if args.row not in forms:

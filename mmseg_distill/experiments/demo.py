@@ -131,6 +131,8 @@ class Pipeline:
         self.preset = dict(PRESETS[self.preset_name])
         if args.seeds:
             self.preset['seeds'] = args.seeds
+        if getattr(args, 'forms', None):  # the ablations: every form at a preset's regime
+            self.preset['forms'] = args.forms
         self.seeds = self.preset['seeds']
         forms = self.preset['forms']
         self.forms = (all_forms() if forms == 'all' else default_forms() if forms == 'default'

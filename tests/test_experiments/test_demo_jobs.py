@@ -156,3 +156,18 @@ def test_every_committed_search_log_is_read_at_the_regime_of_the_preset_that_nam
     # and no committed log belongs to no preset
     committed = glob.glob(osp.join(testing.REPO, 'docs', 'weight_search', '*', 'search_*.json'))
     assert checked and checked == {osp.realpath(p) for p in committed}
+
+
+def test_an_ablation_pairs_with_every_form_at_the_regime_of_its_demo_run(tmp_path):
+    """docs/demo.md's ablations were measured against the first round's runs: reproducing them
+    needs every form at that regime (--preset short), not at the full preset's."""
+    from mmseg_distill.experiments.ablation import demo_pipeline, parse_args
+    from mmseg_distill.experiments.demo import PRESETS
+    from mmseg_distill.methods import all_forms
+    for preset in ('full', 'short'):
+        args = parse_args(['variant', '--row', 'KA (paper form)', '--preset', preset,
+                           '--out', str(tmp_path)])
+        pipe = demo_pipeline(args)
+        assert [f.label for _, f in pipe.forms] == [f.label for _, f in all_forms()]
+        assert pipe.preset['student_iters'] == PRESETS[preset]['student_iters']
+    assert parse_args(['variant', '--row', 'x']).preset == 'full'

@@ -1,0 +1,48 @@
+"""tools/demo.py's command line: presets, --all-forms with any preset, and where each run goes
+(nothing is trained: the pipeline is replaced)."""
+import importlib.util
+import os.path as osp
+import sys
+
+import pytest
+
+from mmseg_distill import testing
+
+
+@pytest.fixture
+def demo_main(monkeypatch):
+    import mmseg_distill.experiments.demo as demo
+    seen = []
+
+    class Recorded:
+        def __init__(self, args):
+            seen.append(args)
+
+        def run(self):
+            pass
+
+    monkeypatch.setattr(demo, 'Pipeline', Recorded)
+    spec = importlib.util.spec_from_file_location(
+        'demo_tool', osp.join(testing.REPO, 'tools', 'demo.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    def main(*argv):
+        monkeypatch.setattr(sys, 'argv', ['demo.py'] + list(argv))
+        tool.main()
+        args = seen[-1]
+        return args.preset, args.forms, osp.relpath(args.out, testing.REPO)
+
+    return main
+
+
+def test_every_form_can_be_run_at_any_presets_regime(demo_main):
+    assert demo_main() == ('full', None, 'work_dirs/demo')
+    assert demo_main('--all-forms') == ('full', 'all', 'work_dirs/demo-all-forms')
+    # the first round's ablations pair with every form at the first round's regime
+    assert demo_main('--preset', 'short', '--all-forms') == (
+        'short', 'all', 'work_dirs/demo-short-all-forms')
+    assert demo_main('--quick') == ('quick', None, 'work_dirs/demo-quick')
+    assert demo_main('--preset', 'all-forms') == ('all-forms', None, 'work_dirs/demo-all-forms')
+    with pytest.raises(SystemExit):
+        demo_main('--quick', '--preset', 'short')
