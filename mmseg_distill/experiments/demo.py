@@ -131,7 +131,7 @@ class Pipeline:
         self.preset = dict(PRESETS[self.preset_name])
         if args.seeds:
             self.preset['seeds'] = args.seeds
-        if getattr(args, 'forms', None):  # the ablations: every form at a preset's regime
+        if getattr(args, 'forms', None):  # --all-forms, ablations: every form at its regime
             self.preset['forms'] = args.forms
         self.seeds = self.preset['seeds']
         forms = self.preset['forms']
