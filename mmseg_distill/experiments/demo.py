@@ -18,7 +18,7 @@ import time
 from .. import testing
 from ..methods import METHODS, all_forms, default_forms
 from .jobs import ExecutorOptions, Job, run_jobs
-from .runs import SINGLE_THREAD, last_validation, mim_train, slug
+from .runs import SINGLE_THREAD, last_validation, machine, machine_text, mim_train, slug
 from .stats import paired
 from .tuned import CHOSEN, MISSING, choose
 
@@ -342,6 +342,8 @@ class Pipeline:
                                            '--teacher-ckpt', teacher_ckpt] +
                 (['--stage1-ckpt', stage1] if stage1 else []) +
                 ['--work-dir', self.searched, '--cfg-options'] + options)
+            # the log is committed: paths relative to the repository run from any clone
+            command = command.replace(testing.REPO + os.sep, '')
             self.log(f'weight search of {form.label}: {len(found)} candidates x '
                      f'{len(seeds)} seed(s) on the tune split')
             result = WeightSearch(
@@ -465,7 +467,7 @@ class Pipeline:
             rows[row] = entry
         teacher = dict(miou=self.miou(teacher_dir), per_class=self.per_class(teacher_dir))
         summary = dict(preset=self.preset_name, seeds=seeds, commit=source_commit(),
-                       command=getattr(self.args, 'command', None),
+                       command=getattr(self.args, 'command', None), machine=machine(),
                        tuned=self.tuned_rows(miou),
                        preset_cfg=self.preset, teacher=teacher,
                        baseline_per_class={s: self.per_class(self.runs[s, 'baseline'])
@@ -547,7 +549,9 @@ class Pipeline:
         base = s['rows']['baseline']
         quick = s['preset'] == 'quick'
         lines = [
-            f"Commit {s.get('commit') or 'unknown'}; command `{s.get('command') or 'n/a'}`.",
+            f"Commit {s.get('commit') or 'unknown'}; command `{s.get('command') or 'n/a'}`; "
+            f"{machine_text(s.get('machine'))} (other CPUs give other digits: "
+            'docs/reproducibility.md).',
             '',
             f"Procedural scenes, 7 classes, {p['size']}x{p['size']}; preset {s['preset']}"
             + (' (a smoke run, not evidence)' if quick else '') +

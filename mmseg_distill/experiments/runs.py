@@ -14,6 +14,34 @@ MIM = osp.join(osp.dirname(sys.executable), 'mim')
 SINGLE_THREAD = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
 
 
+def machine() -> Dict[str, str]:
+    """What a CPU run's numbers depend on besides its config, seed and thread count: the CPU
+    and the kernels torch dispatches to on it (the same demo teacher ends at 75.62 mIoU with
+    AVX-512 kernels and 75.64 with AVX2 ones on one machine: docs/reproducibility.md), and the
+    torch build. Recorded beside every reported number so that a rerun elsewhere knows
+    whether to expect the same digits."""
+    import platform
+
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            names = [line.split(':', 1)[1].strip() for line in f
+                     if line.startswith('model name')]
+        cpu = names[0] if names else cpu
+    except OSError:  # not Linux: platform's answer
+        pass
+    return dict(cpu=cpu, cpu_kernels=torch.backends.cpu.get_cpu_capability(),
+                torch=torch.__version__)
+
+
+def machine_text(info: Optional[Dict[str, str]]) -> str:
+    """'AMD EPYC, AVX512 kernels, torch 2.13.0+cpu' ('machine not recorded' for old logs)."""
+    if not info:
+        return 'machine not recorded'
+    return f"{info['cpu']}, {info['cpu_kernels']} kernels, torch {info['torch']}"
+
+
 def slug(name: str) -> str:
     """A row label as a file / column name ('DSD (CIRKD form)' -> 'dsd-cirkd-form')."""
     return re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from .jobs import ExecutorOptions, Job, run_jobs
-from .runs import SINGLE_THREAD, last_validation, mim_train
+from .runs import SINGLE_THREAD, last_validation, machine, machine_text, mim_train
 from .stats import paired
 
 FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)
@@ -323,13 +323,15 @@ def record(leaf: str, out: str, work_dir: str, command: str, shipped: Dict[str, 
     ``search_<leaf>.json`` (every run's score, the command, the candidates) and
     ``search_<leaf>.md`` (the table) in ``work_dir``. Returns the table."""
     table = markdown(result, found)
+    info = machine()
     best = next(c for c in found if c.name == result['best'])
     with open(out, 'w') as f:
         f.write(chosen_leaf_text(leaf, out, best, result, command, seeds))
     stem = osp.splitext(osp.basename(leaf))[0]
     with open(osp.join(work_dir, f'search_{stem}.json'), 'w') as f:
         json.dump(dict(leaf=leaf, command=command, shipped=shipped,
-                       candidates={c.name: c.values for c in found}, **result), f, indent=1)
+                       candidates={c.name: c.values for c in found}, machine=info, **result),
+                  f, indent=1)
     with open(osp.join(work_dir, f'search_{stem}.md'), 'w') as f:
-        f.write(f'`{command}`\n\n{table}\n')
+        f.write(f'`{command}`\n\nOn {machine_text(info)}.\n\n{table}\n')
     return table

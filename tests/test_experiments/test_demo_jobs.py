@@ -1,9 +1,12 @@
 """The demo's job graph: every job of a seed uses that seed's files (nothing is trained)."""
 import argparse
+import glob
+import json
 import os.path as osp
 
 import pytest
 
+from mmseg_distill import testing
 from mmseg_distill.experiments.demo import Pipeline
 from mmseg_distill.experiments.tuned import CHOSEN, MISSING
 from mmseg_distill.methods import METHODS, stage1_forms
@@ -112,9 +115,18 @@ def test_the_demos_own_search_writes_logs_its_regime_check_accepts(tmp_path, mon
 
     monkeypatch.setattr(search_module.WeightSearch, 'run', fake_run)
     monkeypatch.setattr(search_module.WeightSearch, 'prepare', lambda self: 'baseline.py')
-    pipe.search()
+    # the demo's folder inside "the repository", as a user's work_dirs/demo is: the committed
+    # log's command must not carry the machine's absolute paths
+    with monkeypatch.context() as patch:
+        patch.setattr(testing, 'REPO', str(tmp_path))
+        pipe.search()
     pipe.jobs()
     assert pipe.searched == str(tmp_path / 'search')
+    for log in glob.glob(str(tmp_path / 'search' / 'search_*.json')):
+        with open(log) as f:
+            command = json.load(f)['command']
+        assert str(tmp_path) not in command
+        assert '--teacher-ckpt teacher/iter_' in command and '--work-dir search ' in command
     for label, choice in pipe.choices.items():
         assert choice.status == CHOSEN, (label, choice.reason)
         assert choice.candidate == 'x10' and choice.changes_weights
@@ -135,9 +147,7 @@ def test_every_committed_search_log_is_read_at_the_regime_of_the_preset_that_nam
     """A preset names the folder of its search logs; a log there of another regime would drop
     its row from the second table without a word in the committed docs (the first round's logs
     moved with its regime to the short preset when the full preset changed regime)."""
-    import glob
 
-    from mmseg_distill import testing
     from mmseg_distill.experiments.demo import PRESETS
     from mmseg_distill.experiments.tuned import choose, search_log
     from mmseg_distill.methods import all_forms

@@ -10,7 +10,7 @@ import pytest
 from tiny_pair import REPO
 
 from mmseg_distill.experiments.search import (Candidate, candidates, chosen_leaf_text, compare,
-                                              loss_weight_keys, markdown, search, value_at)
+                                              loss_weight_keys, markdown, record, search, value_at)
 from mmseg_distill.testing import tiny_leaf
 
 KEY = 'model.distiller.distill_losses.loss_kd.loss_weight'
@@ -110,6 +110,31 @@ def test_the_written_leaf_builds_with_the_chosen_weight_and_carries_the_record(t
     cfg = Config.fromfile(str(out))
     assert flat_distiller(cfg.model.distiller)['distill_losses']['loss_kd']['loss_weight'] == 10
     assert cfg.train_cfg.max_iters == 40  # everything else from the leaf
+
+
+def test_the_search_log_records_the_machine_its_numbers_came_from(tmp_path):
+    """The same run gives other digits on another CPU (docs/reproducibility.md): the log says
+    which CPU and kernels made its numbers."""
+    import json
+
+    import torch
+
+    from mmseg_distill.experiments.runs import machine, machine_text
+    leaf = tiny_leaf('pixel_kd', 'pixel-kd')
+    found = [Candidate('x1', {KEY: 1.0}), Candidate('x10', {KEY: 10.0})]
+    result = dict(compare({'x1': [61.0, 61.5], 'x10': [62.0, 63.0]}, [60.0, 60.5]),
+                  seconds=1.0, job_seconds=2.0)
+    record(leaf, str(tmp_path / 'searched.py'), str(tmp_path), 'cmd', {KEY: 1.0}, found,
+           result, [0, 1])
+    stem = osp.splitext(osp.basename(leaf))[0]
+    log = json.loads((tmp_path / f'search_{stem}.json').read_text())
+    assert log['machine'] == machine()
+    assert log['machine']['cpu_kernels'] == torch.backends.cpu.get_cpu_capability()
+    assert log['machine']['torch'] == torch.__version__ and log['machine']['cpu']
+    table = (tmp_path / f'search_{stem}.md').read_text()
+    assert f"{log['machine']['cpu_kernels']} kernels, torch {torch.__version__}" in table
+    assert log['best'] == 'x10'  # the record itself unchanged by the addition
+    assert machine_text(None) == 'machine not recorded'
 
 
 @pytest.mark.e2e
