@@ -136,6 +136,65 @@ def test_a_syncbn_student_is_wrapped_for_processes_without_cuda():
         dist.destroy_process_group()
 
 
+_RANKS_SCRIPT = """
+import os, sys
+import torch, torch.distributed as dist
+from torch import nn
+from mmseg_distill.engine.model_wrappers import DeviceAgnosticDDP
+
+def gathered(buffers):
+    flat = torch.cat([b.float().flatten() for b in buffers])
+    out = [torch.empty_like(flat) for _ in range(dist.get_world_size())]
+    dist.all_gather(out, flat)
+    return out
+
+def rank_main(rank, port, out_dir):
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=2)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4))
+    wrapped = DeviceAgnosticDDP(model, device_ids=[rank], broadcast_buffers=True)
+    wrapped.train()
+    torch.manual_seed(1 + rank)  # each rank its own batch, as a distributed sampler gives
+    wrapped(torch.randn(2, 3, 8, 8) * (1 + rank)).sum().backward()
+    before = gathered(list(wrapped.module.buffers()))
+    wrapped.eval()
+    after = gathered(list(wrapped.module.buffers()))
+    with open(os.path.join(out_dir, f'rank{rank}.txt'), 'w') as f:
+        f.write(f'{int(not torch.equal(*before))} {int(torch.equal(*after))} '
+                f'{int(torch.equal(after[0], before[0]))}')
+
+if __name__ == '__main__':
+    rank_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
+"""
+
+
+def test_validation_on_every_rank_scores_the_statistics_rank_0_checkpoints(tmp_path):
+    """SyncBN run as BatchNorm leaves each CPU process with its own running statistics after
+    the last training step; validation (``model.eval()`` on every rank) must score rank 0's,
+    the ones the checkpoint and the exported student carry."""
+    import subprocess
+    if torch.cuda.is_available():
+        pytest.skip('the conversion applies to machines without CUDA')
+    script = tmp_path / 'ranks.py'
+    script.write_text(_RANKS_SCRIPT)
+    port = _free_port()
+    ranks = [subprocess.Popen([sys.executable, str(script), str(rank), str(port), str(tmp_path)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for rank in (0, 1)]
+    try:
+        logs = [rank.communicate(timeout=120)[0] for rank in ranks]
+    finally:
+        for rank in ranks:
+            rank.kill()
+    assert [rank.returncode for rank in ranks] == [0, 0], '\n'.join(logs)[-3000:]
+    for rank in (0, 1):
+        differed, equal_after, rank0_kept = (tmp_path / f'rank{rank}.txt').read_text().split()
+        assert differed == '1', 'the ranks trained on the same statistics: nothing to check'
+        assert equal_after == '1', f'rank {rank} validates with its own running statistics'
+        assert rank0_kept == '1', 'the broadcast must keep rank 0\'s statistics, not average'
+
+
 def test_a_gloo_group_is_destroyed_at_a_clean_exit_and_left_after_an_exception(monkeypatch):
     """Without destroy_process_group, gloo's threads outlive the interpreter and a finished
     run sometimes aborts at exit (SIGABRT, 1 in 12 loaded 2-process baselines); the wrapper

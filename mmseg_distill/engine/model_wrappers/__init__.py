@@ -55,9 +55,20 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
     after wrapping, so it sees the converted layers. Where CUDA is available it is exactly
     ``MMDistributedDataParallel``. Every method fragment sets it as ``model_wrapper_cfg``.
     A gloo process group is destroyed at a clean exit (``destroy_gloo_group_at_exit``).
+
+    Once SyncBN runs as BatchNorm, every process updates its running statistics from its own
+    batches after DDP's broadcast at the start of each forward, so after the last training
+    step the ranks hold different statistics. Rank 0's are the ones the checkpoint and the
+    exported student carry; validation on the other ranks would score a model nobody saved
+    (the walkthrough's test mIoU then misses the run's last validation in the second
+    decimal). So when such a wrapper is switched to eval mode (the validation and test loops
+    call ``model.eval()`` on every rank), the buffers are broadcast from rank 0 first, as DDP
+    itself does before a forward with ``broadcast_buffers=True``. With CUDA nothing changes:
+    SyncBN keeps the ranks' statistics equal.
     """
 
     def __init__(self, module, device_ids=None, **kwargs):
+        reverted = False
         if not torch.cuda.is_available():
             device_ids = None
             if has_sync_batchnorm(module):
@@ -66,9 +77,19 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
                           'DistributedDataParallel supports SyncBN on GPUs only',
                           logger='current', level=logging.WARNING)
                 module = revert_sync_batchnorm(module)
+                reverted = True
         with quiet(DDP_BROADCAST_NOTE):
             super().__init__(module=module, device_ids=device_ids, **kwargs)
+        self.reverted_sync_batchnorm = reverted
         register_gloo_cleanup()
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if not mode and self.reverted_sync_batchnorm and dist.get_world_size() > 1:
+            with torch.no_grad():
+                for buffer in self.module.buffers():
+                    dist.broadcast(buffer, src=0)
+        return self
 
 
 __all__ = ['DeviceAgnosticDDP', 'destroy_gloo_group_at_exit', 'has_sync_batchnorm']

@@ -1,0 +1,50 @@
+"""The tables the README and docs/demo.md print from a committed record say what the record
+holds: every mean, per-seed value and interval, digit for digit."""
+import json
+import os.path as osp
+import re
+
+import pytest
+from tiny_pair import REPO
+
+RECORD = 'docs/demo_tuned_rows_2026-12-04.json'
+HEADER = '| student (2026-12-04 machine) |'
+
+
+def _interval(p):
+    return f"{p['mean']:+.2f} [{p['low']:+.2f}, {p['high']:+.2f}]"
+
+
+def _table_rows(path):
+    with open(osp.join(REPO, path)) as f:
+        text = f.read()
+    start = text.index(HEADER)
+    table = text[start:text.index('\n\n', start)]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        rows[cells[0]] = cells
+    return rows
+
+
+@pytest.mark.parametrize('path', ['README.md', 'docs/demo.md'])
+def test_the_2026_12_04_table_is_its_record(path):
+    with open(osp.join(REPO, RECORD)) as f:
+        record = json.load(f)
+    rows = _table_rows(path)
+    assert set(rows) == set(record['miou']), 'a row of the record is missing from the table'
+    for label, by_seed in record['miou'].items():
+        values = [by_seed[str(seed)] for seed in range(len(by_seed))]
+        mean = f'{sum(values) / len(values):.2f}'
+        seeds = ', '.join(f'{v:.2f}' for v in values)
+        cells = rows[label]
+        assert re.match(rf'{re.escape(mean)}\b.*\({re.escape(seeds)}\)$', cells[2]), (
+            f'{path}: {label} reads {cells[2]!r}, the record {mean} ({seeds})')
+        if label == 'baseline':
+            continue
+        stats = record['rows'][label]
+        assert cells[3] == _interval(stats['to_baseline'])
+        half = (stats['to_baseline']['high'] - stats['to_baseline']['low']) / 2
+        assert cells[4] == f'{half:.2f}'
+        if 'to_pixel_kd' in stats:
+            assert cells[5] == _interval(stats['to_pixel_kd'])
