@@ -148,12 +148,12 @@ def gathered(buffers):
     dist.all_gather(out, flat)
     return out
 
-def rank_main(rank, port, out_dir):
+def rank_main(rank, port, out_dir, broadcast_buffers):
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
                             world_size=2)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4))
-    wrapped = DeviceAgnosticDDP(model, device_ids=[rank], broadcast_buffers=True)
+    wrapped = DeviceAgnosticDDP(model, device_ids=[rank], broadcast_buffers=broadcast_buffers)
     wrapped.train()
     torch.manual_seed(1 + rank)  # each rank its own batch, as a distributed sampler gives
     wrapped(torch.randn(2, 3, 8, 8) * (1 + rank)).sum().backward()
@@ -165,11 +165,13 @@ def rank_main(rank, port, out_dir):
                 f'{int(torch.equal(after[0], before[0]))}')
 
 if __name__ == '__main__':
-    rank_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
+    rank_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == 'True')
 """
 
 
-def test_validation_on_every_rank_scores_the_statistics_rank_0_checkpoints(tmp_path):
+@pytest.mark.parametrize('broadcast_buffers', [False, True])  # the fragments' and DDP's
+def test_validation_on_every_rank_scores_the_statistics_rank_0_checkpoints(
+        tmp_path, broadcast_buffers):
     """SyncBN run as BatchNorm leaves each CPU process with its own running statistics after
     the last training step; validation (``model.eval()`` on every rank) must score rank 0's,
     the ones the checkpoint and the exported student carry."""
@@ -179,7 +181,8 @@ def test_validation_on_every_rank_scores_the_statistics_rank_0_checkpoints(tmp_p
     script = tmp_path / 'ranks.py'
     script.write_text(_RANKS_SCRIPT)
     port = _free_port()
-    ranks = [subprocess.Popen([sys.executable, str(script), str(rank), str(port), str(tmp_path)],
+    ranks = [subprocess.Popen([sys.executable, str(script), str(rank), str(port), str(tmp_path),
+                               str(broadcast_buffers)],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for rank in (0, 1)]
     try:

@@ -57,13 +57,15 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
     A gloo process group is destroyed at a clean exit (``destroy_gloo_group_at_exit``).
 
     Once SyncBN runs as BatchNorm, every process updates its running statistics from its own
-    batches after DDP's broadcast at the start of each forward, so after the last training
-    step the ranks hold different statistics. Rank 0's are the ones the checkpoint and the
-    exported student carry; validation on the other ranks would score a model nobody saved
-    (the walkthrough's test mIoU then misses the run's last validation in the second
+    batches (the fragments, like MMEngine, set ``broadcast_buffers=False``; with ``True`` DDP
+    copies rank 0's at the start of each forward and the ranks still part at the last step),
+    so at validation the ranks hold different statistics. Rank 0's are the ones the checkpoint
+    and the exported student carry; validation on the other ranks would score a model nobody
+    saved (the walkthrough's test mIoU then missed the run's last validation in the second
     decimal). So when such a wrapper is switched to eval mode (the validation and test loops
-    call ``model.eval()`` on every rank), the buffers are broadcast from rank 0 first, as DDP
-    itself does before a forward with ``broadcast_buffers=True``. With CUDA nothing changes:
+    call ``model.eval()`` on every rank), the buffers are broadcast from rank 0 first, with
+    either setting of ``broadcast_buffers``: rank 0 keeps its own, and training is untouched,
+    as BatchNorm in train mode normalises with batch statistics. With CUDA nothing changes:
     SyncBN keeps the ranks' statistics equal.
     """
 
