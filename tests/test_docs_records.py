@@ -7,12 +7,11 @@ import re
 import pytest
 from tiny_pair import REPO
 
+from mmseg_distill.experiments.demo import half_width
+from mmseg_distill.experiments.stats import interval_text
+
 RECORD = 'docs/demo_tuned_rows_2026-12-04.json'
 HEADER = '| student (2026-12-04 machine) |'
-
-
-def _interval(p):
-    return f"{p['mean']:+.2f} [{p['low']:+.2f}, {p['high']:+.2f}]"
 
 
 def _table_rows(path):
@@ -43,8 +42,7 @@ def test_the_2026_12_04_table_is_its_record(path):
         if label == 'baseline':
             continue
         stats = record['rows'][label]
-        assert cells[3] == _interval(stats['to_baseline'])
-        half = (stats['to_baseline']['high'] - stats['to_baseline']['low']) / 2
-        assert cells[4] == f'{half:.2f}'
+        assert cells[3] == interval_text(stats['to_baseline'])
+        assert cells[4] == half_width(stats['to_baseline'])
         if 'to_pixel_kd' in stats:
-            assert cells[5] == _interval(stats['to_pixel_kd'])
+            assert cells[5] == interval_text(stats['to_pixel_kd'])

@@ -19,7 +19,7 @@ from .. import testing
 from ..methods import METHODS, all_forms, default_forms
 from .jobs import ExecutorOptions, Job, run_jobs
 from .runs import SINGLE_THREAD, last_validation, machine, machine_text, mim_train, slug
-from .stats import paired
+from .stats import interval_text, paired
 from .tuned import CHOSEN, MISSING, choose
 
 # the regime, chosen on the tune split ('val'; the measurements: docs/demo.md, round two:
@@ -72,11 +72,6 @@ def half_width(d):
     return 'n/a' if d['low'] is None else f"{(d['high'] - d['low']) / 2:.2f}"
 
 
-def _interval(d):
-    return 'n/a (1 seed)' if d['low'] is None else \
-        f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
-
-
 def tuned_markdown(tuned):
     """The second table and the answer to 'does each seed method beat pixel KD at its searched
     weight?'."""
@@ -96,10 +91,11 @@ def tuned_markdown(tuned):
             continue
         chosen = ', '.join(f"{k.split('.')[-2]}={v:.4g}" for k, v in entry['values'].items())
         chosen = f"{entry['candidate']} ({chosen}){'; shipped run' if entry['shipped_run'] else ''}"
-        to_kd = _interval(entry['to_pixel_kd']) if 'to_pixel_kd' in entry else ''
+        to_kd = interval_text(entry['to_pixel_kd']) if 'to_pixel_kd' in entry else ''
         lines.append(f"| {label} | {chosen} | {entry['mean']:.2f} "
                      f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | "
-                     f"{_interval(entry['paired'])} | {half_width(entry['paired'])} | {to_kd} |")
+                     f"{interval_text(entry['paired'])} | {half_width(entry['paired'])} | "
+                     f"{to_kd} |")
     answers = []
     for label, entry in tuned.items():
         if entry['baseline_method'] or 'to_pixel_kd' not in entry:
@@ -110,7 +106,7 @@ def tuned_markdown(tuned):
                            'weight (one seed, no interval)')
             continue
         word = {'gain': 'beats', 'loss': 'loses to'}.get(d['verdict'], 'is not told apart from')
-        answers.append(f'{label} {word} pixel KD at its searched weight ({_interval(d)} mIoU)')
+        answers.append(f'{label} {word} pixel KD at its searched weight ({interval_text(d)} mIoU)')
     missing = [label for label, entry in tuned.items()
                if not entry['baseline_method'] and 'to_pixel_kd' not in entry]
     if answers:
@@ -571,10 +567,9 @@ class Pipeline:
             if row == 'baseline':
                 continue
             d = entry['paired']
-            interval = 'n/a (1 seed)' if d['low'] is None else \
-                f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
             lines.append(f"| {row} | {entry['mean']:.2f} "
-                         f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | {interval} | "
+                         f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | "
+                         f"{interval_text(d)} | "
                          f"{half_width(d)} | {d['verdict']} |")
         lines += [''] + tuned_markdown(s.get('tuned') or {})
         lines += ['', 'What each student took from the teacher (distance to the teacher on the '

@@ -30,7 +30,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from .jobs import ExecutorOptions, Job, run_jobs
 from .runs import SINGLE_THREAD, last_validation, machine, machine_text, mim_train
-from .stats import paired
+from .stats import interval_text, paired
 
 FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)
 MODES = ('together', 'each', 'grid')
@@ -143,9 +143,7 @@ def search(evaluate: Callable[[Optional[Candidate], int], float],
 def _fmt(diff: Optional[Dict]) -> str:
     if diff is None:
         return ''
-    if diff['low'] is None:
-        return f"{diff['mean']:+.2f} (1 seed)"
-    return f"{diff['mean']:+.2f} [{diff['low']:+.2f}, {diff['high']:+.2f}]"
+    return interval_text(diff, single=f"{diff['mean']:+.2f} (1 seed)")
 
 
 def markdown(result: Dict, found: Sequence[Candidate], metric: str = 'mIoU') -> str:
@@ -182,8 +180,7 @@ def chosen_leaf_text(leaf: str, out: str, chosen: Candidate, result: Dict, comma
     row = result['rows'][chosen.name]
     diff = row['to_baseline']
     interval = (f"{diff['mean']:+.2f} mIoU (1 seed, no interval)" if diff['low'] is None else
-                f"{diff['mean']:+.2f} [{diff['low']:+.2f}, {diff['high']:+.2f}] mIoU "
-                f'(95% paired t, {len(seeds)} seeds)')
+                f'{interval_text(diff)} mIoU (95% paired t, {len(seeds)} seeds)')
     tied = f"; not told apart from it: {', '.join(result['tied'])}" if result['tied'] else ''
     base = osp.relpath(osp.abspath(leaf), osp.dirname(osp.abspath(out)))
     comment = (f"# weight search: chosen on the validation split (val_dataloader of "

@@ -27,3 +27,12 @@ def paired(values: Sequence[float], baseline: Sequence[float],
     low, high = mean - half, mean + half
     verdict = 'gain' if low > 0 else 'loss' if high < 0 else 'no clear difference'
     return dict(mean=mean, low=low, high=high, diffs=diffs, verdict=verdict)
+
+
+def interval_text(paired_result: Dict, single: str = 'n/a (1 seed)') -> str:
+    """How every table prints a :func:`paired` result: '+1.23 [+0.45, +2.01]', or ``single``
+    when one seed gives no interval."""
+    d = paired_result
+    if d['low'] is None:
+        return single
+    return f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
