@@ -72,6 +72,10 @@ def half_width(d):
     return 'n/a' if d['low'] is None else f"{(d['high'] - d['low']) / 2:.2f}"
 
 
+def runs(count):
+    return f"{count} run{'' if count == 1 else 's'}"
+
+
 def tuned_markdown(tuned):
     """The second table and the answer to 'does each seed method beat pixel KD at its searched
     weight?'."""
@@ -147,7 +151,8 @@ class Pipeline:
                              if self.preset['searched'] else None))
         self.choices = {}
         self.started = time.time()
-        self.trained = 0
+        self.trained = []  # work dirs (relative to out) this invocation trained
+        self.reused = []  # work dirs whose finished runs it read instead
         self.env = dict(os.environ, **SINGLE_THREAD)
 
     def log(self, message):
@@ -410,7 +415,10 @@ class Pipeline:
             self.log(f'searched weights of {label}: {choice.status} ({choice.reason}); the '
                      'second table lists it without a number (--search makes the logs)')
         run_jobs(jobs, self.executor_options(), self.log)
-        self.trained = sum(1 for job in jobs if isinstance(job.result, tuple) and job.result[1])
+        for job in jobs:
+            if isinstance(job.result, tuple):  # a training job: (checkpoint, whether it trained)
+                run_dir = osp.relpath(osp.dirname(job.result[0]), self.out)
+                (self.trained if job.result[1] else self.reused).append(run_dir)
         self.report()
 
     # ---------------------------------------------------------------------- results
@@ -462,6 +470,7 @@ class Pipeline:
                     entry['relations'][relation] = stats
             rows[row] = entry
         teacher = dict(miou=self.miou(teacher_dir), per_class=self.per_class(teacher_dir))
+        ledger = self.wall_ledger()
         summary = dict(preset=self.preset_name, seeds=seeds, commit=source_commit(),
                        command=getattr(self.args, 'command', None), machine=machine(),
                        tuned=self.tuned_rows(miou),
@@ -469,7 +478,7 @@ class Pipeline:
                        baseline_per_class={s: self.per_class(self.runs[s, 'baseline'])
                                            for s in seeds},
                        rows=rows, transfer=transfer,
-                       wall=self.wall_ledger(),
+                       wall=ledger, untracked_runs=self.untracked_runs(ledger),
                        cost=self.costs())
         with open(osp.join(self.out, 'results.json'), 'w') as f:
             json.dump(summary, f, indent=1)
@@ -513,7 +522,7 @@ class Pipeline:
         return rows
 
     def wall_ledger(self):
-        """Every invocation that built these results, with its wall time and how many runs it
+        """Every invocation that built these results, with its wall time and the runs it
         trained: a rerun that only re-reads trained runs must not pass for the cost of all."""
         path = osp.join(self.out, 'wall_time.json')
         ledger = []
@@ -522,23 +531,32 @@ class Pipeline:
                 ledger = json.load(f)
         ledger.append(dict(date=time.strftime('%Y-%m-%d %H:%M', time.localtime(self.started)),
                            minutes=round((time.time() - self.started) / 60, 2),
-                           trained_runs=self.trained))
+                           trained_runs=len(self.trained), trained=sorted(self.trained)))
         with open(path, 'w') as f:
             json.dump(ledger, f, indent=1)
         return ledger
 
+    def untracked_runs(self, ledger):
+        """The reused runs that no invocation of the ledger trained: another command made them
+        in this folder (a partial run of the job graph), so their time is in no total."""
+        tracked = {run for entry in ledger for run in entry.get('trained', ())}
+        return sorted(set(self.reused) - tracked)
+
     @staticmethod
-    def wall_text(ledger):
+    def wall_text(ledger, untracked=()):
         total = sum(entry['minutes'] for entry in ledger)
+        outside = (f'; {runs(len(untracked))} reused that none of these invocations trained '
+                   '(made in this folder by another command; their time is in no total here)'
+                   if untracked else '')
         if len(ledger) == 1:
-            return f'{total:.1f} min wall time on this machine'
+            return f'{total:.1f} min wall time on this machine{outside}'
         training = [e for e in ledger if e['trained_runs']]
         rest = [e for e in ledger if not e['trained_runs']]
-        parts = [f"{e['minutes']:.1f} min training {e['trained_runs']} runs" for e in training]
+        parts = [f"{e['minutes']:.1f} min training {runs(e['trained_runs'])}" for e in training]
         if rest:
             parts.append(f"{sum(e['minutes'] for e in rest):.1f} min in {len(rest)} "
                          'invocation(s) that trained nothing (evaluation, transfer, report)')
-        return f"{total:.1f} min wall time on this machine ({'; '.join(parts)})"
+        return f"{total:.1f} min wall time on this machine ({'; '.join(parts)}){outside}"
 
     def markdown(self, s):
         p, seeds = s['preset_cfg'], s['seeds']
@@ -552,7 +570,7 @@ class Pipeline:
             f"Procedural scenes, 7 classes, {p['size']}x{p['size']}; preset {s['preset']}"
             + (' (a smoke run, not evidence)' if quick else '') +
             f"; seeds {seeds}; test split of {p['num_test']} images; "
-            f"{self.wall_text(s['wall'])}.", '',
+            f"{self.wall_text(s['wall'], s.get('untracked_runs', ()))}.", '',
             f"Teacher (DeepLabV3 R18-tiny, {s['cost']['teacher']['params_m']:.3f} M params): "
             f"{s['teacher']['miou']:.2f} mIoU on the test split; per class: " +
             ', '.join(f'{k} {v:.1f}' for k, v in s['teacher']['per_class'].items()) + '.', '',

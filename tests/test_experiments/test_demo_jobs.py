@@ -181,3 +181,28 @@ def test_an_ablation_pairs_with_every_form_at_the_regime_of_its_demo_run(tmp_pat
         assert [f.label for _, f in pipe.forms] == [f.label for _, f in all_forms()]
         assert pipe.preset['student_iters'] == PRESETS[preset]['student_iters']
     assert parse_args(['variant', '--row', 'x']).preset == 'full'
+
+
+def test_the_wall_time_names_reused_runs_that_no_invocation_trained(tmp_path):
+    """A run another command trained in the demo's folder is read, not trained: the report
+    must not count it in the time of the invocations that built the table."""
+    def invocation(trained, reused):
+        args = argparse.Namespace(quick=True, seeds=[0], out=str(tmp_path), jobs=1, force=False)
+        pipe = Pipeline(args)
+        pipe.trained, pipe.reused = trained, reused
+        return pipe, pipe.wall_ledger()
+
+    pipe, ledger = invocation(['seed0/dsd'], ['seed0/baseline', 'seed0/pixel-kd'])
+    assert pipe.untracked_runs(ledger) == ['seed0/baseline', 'seed0/pixel-kd']
+    assert '2 runs reused that none of these invocations trained' in pipe.wall_text(
+        ledger, pipe.untracked_runs(ledger))
+    pipe, ledger = invocation(['seed0/pixel-kd'], ['seed0/baseline', 'seed0/dsd'])
+    assert [entry['trained'] for entry in ledger] == [['seed0/dsd'], ['seed0/pixel-kd']]
+    untracked = pipe.untracked_runs(ledger)
+    assert untracked == ['seed0/baseline']
+    text = pipe.wall_text(ledger, untracked)
+    assert 'training 1 run;' in text and '1 run reused that none' in text
+    # every reused run trained by a listed invocation: nothing to name
+    pipe, ledger = invocation([], ['seed0/dsd', 'seed0/pixel-kd'])
+    assert pipe.untracked_runs(ledger) == []
+    assert 'reused' not in pipe.wall_text(ledger, [])
