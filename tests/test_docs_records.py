@@ -12,12 +12,15 @@ from mmseg_distill.experiments.stats import interval_text
 
 RECORD = 'docs/demo_tuned_rows_2026-12-04.json'
 HEADER = '| student (2026-12-04 machine) |'
+REPORT = 'docs/demo_results.json'  # the committed report of `python tools/demo.py`
+MAIN_HEADER = '| student (0.145 M params) |'
+TUNED_HEADER = '| student | chosen on tune |'
 
 
-def _table_rows(path):
+def _table_rows(path, header=HEADER):
     with open(osp.join(REPO, path)) as f:
         text = f.read()
-    start = text.index(HEADER)
+    start = text.index(header)
     table = text[start:text.index('\n\n', start)]
     rows = {}
     for line in table.splitlines()[2:]:
@@ -46,3 +49,34 @@ def test_the_2026_12_04_table_is_its_record(path):
         assert cells[4] == half_width(stats['to_baseline'])
         if 'to_pixel_kd' in stats:
             assert cells[5] == interval_text(stats['to_pixel_kd'])
+
+
+def _mean_and_seeds(values):
+    return f'{sum(values) / len(values):.2f}', ', '.join(f'{v:.2f}' for v in values)
+
+
+def test_the_readme_demo_tables_are_the_committed_report():
+    """The README's first and second demo tables: every number is the committed report's."""
+    with open(osp.join(REPO, REPORT)) as f:
+        report = json.load(f)
+    rows = _table_rows('README.md', MAIN_HEADER)
+    assert set(rows) == set(report['rows']), 'the first table and the report name other rows'
+    for label, entry in report['rows'].items():
+        mean, seeds = _mean_and_seeds(entry['miou'])
+        cells = rows[label]
+        assert re.match(rf'{re.escape(mean)}\b.*\({re.escape(seeds)}\)$', cells[1]), (
+            f'README: {label} reads {cells[1]!r}, the report {mean} ({seeds})')
+        if label != 'baseline':
+            assert cells[2:5] == [interval_text(entry['paired']), half_width(entry['paired']),
+                                  entry['paired']['verdict']], label
+    rows = _table_rows('README.md', TUNED_HEADER)
+    tuned = {label: entry for label, entry in report['tuned'].items() if 'miou' in entry}
+    assert tuned and set(rows) == set(tuned), 'the second table and the report name other rows'
+    for label, entry in tuned.items():
+        mean, seeds = _mean_and_seeds(entry['miou'])
+        cells = rows[label]
+        assert cells[1].startswith(entry['candidate']), (label, cells[1])
+        assert cells[2] == f'{mean} ({seeds})', (label, cells[2])
+        assert cells[3:5] == [interval_text(entry['paired']), half_width(entry['paired'])]
+        to_kd = entry.get('to_pixel_kd')
+        assert cells[5] == (interval_text(to_kd) if to_kd else ''), label

@@ -9,6 +9,15 @@ its paired difference to both is as clean as the demo's own. It needs a finished
     python tools/demo_ablation.py csd-x100 --row 'DSD (CIRKD form)' --seeds 0 1 \\
         --cfg-options model.distiller.distill_losses.loss_csd.loss_weight=1000.0
 
+``--searched-weights`` varies the row at the weights the weight search chose for it (the
+demo's second-table run) and pairs the variant with that run:
+
+    python tools/demo_ablation.py aicsd-x10-fixed-weights --row 'AICSD (paper)' \\
+        --searched-weights --cfg-options custom_hooks.1.falling=[] custom_hooks.1.floor=1.0
+
+(there: no falling loss, and every rising one, the student's CE included, at its full weight:
+adaptive loss weighting off, every term at its searched weight throughout)
+
 Writes ``<demo>/ablations/<name>/seed<s>/`` (runs and, with ``--transfer``, what each student
 took from the teacher) and ``<demo>/ablations/<name>/results.json``; prints the test mIoU of
 baseline, row and variant per seed with the paired differences.

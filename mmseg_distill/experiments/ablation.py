@@ -13,6 +13,7 @@ from .demo import Pipeline
 from .jobs import EXECUTORS, Job, run_jobs
 from .runs import slug
 from .stats import paired
+from .tuned import CHOSEN
 
 
 def parse_args(argv=None, description='Re-train one demo row with config changes'):
@@ -23,6 +24,10 @@ def parse_args(argv=None, description='Re-train one demo row with config changes
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
     parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                         help='changes to the row\'s leaf config (mim train --cfg-options)')
+    parser.add_argument('--searched-weights', action='store_true',
+                        help='vary the row at the weights the weight search chose for it (the '
+                        "demo's second-table run, which the variant is then paired with); "
+                        '--cfg-options apply on top of them')
     parser.add_argument('--transfer', action='store_true',
                         help='also measure every relation of baseline, row and variant')
     parser.add_argument('--out', default=osp.join(testing.REPO, 'work_dirs', 'demo'),
@@ -45,6 +50,24 @@ def demo_pipeline(args):
         jobs=args.jobs, executor=args.executor, slurm_partition=args.slurm_partition))
 
 
+def row_runs(pipeline, args):
+    """The row's run folder per seed and the options that make its weights: the first
+    table's run, or with ``--searched-weights`` the second table's (its shipped run where the
+    search kept the shipped weights). Needs ``pipeline.jobs()`` first."""
+    runs = {seed: pipeline.runs[seed, args.row] for seed in args.seeds}
+    if not args.searched_weights:
+        return runs, []
+    choice = pipeline.choices.get(args.row)
+    if choice is None or choice.status != CHOSEN:
+        why = 'no search log of this regime' if choice is None else \
+            f'{choice.status}: {choice.reason or choice.log}'
+        raise SystemExit(f'--searched-weights: {args.row!r} has no usable search ({why}); '
+                         'tools/search_weights.py or tools/demo.py --search makes it')
+    if not choice.changes_weights:
+        return runs, []
+    return {seed: pipeline.tuned_runs[seed, args.row] for seed in args.seeds}, choice.options()
+
+
 def run(args):
     """Train the variant on every seed, pair it with the demo's runs, print and write it."""
     pipeline = demo_pipeline(args)
@@ -53,11 +76,12 @@ def run(args):
     if args.row not in forms:
         raise SystemExit(f'--row {args.row!r} is not a demo row; rows: {sorted(forms)}')
     method, form = forms[args.row]
+    row_dirs, row_options = row_runs(pipeline, args)
     p = pipeline.preset
     teacher_ckpt = osp.join(pipeline.out, 'teacher', f"iter_{p['teacher_iters']}.pth")
     for seed in args.seeds:
-        for row in ('baseline', args.row):
-            ckpt = osp.join(pipeline.runs[seed, row], f"iter_{p['student_iters']}.pth")
+        for run_dir in (pipeline.runs[seed, 'baseline'], row_dirs[seed]):
+            ckpt = osp.join(run_dir, f"iter_{p['student_iters']}.pth")
             if not osp.exists(ckpt):
                 raise SystemExit(f'{ckpt} is missing: run tools/demo.py (same --seeds) first')
     root = osp.join(pipeline.out, 'ablations', args.name)
@@ -73,13 +97,15 @@ def run(args):
         leaf = pipeline.leaf(method.directory, form.prefix)
         jobs.append(Job(f'seed {seed}: {args.name}', lambda s=seed, w=work, e=extra: pipeline.train(
             'mmrazor', leaf, w, p['student_iters'], s, p['student_lr'],
-            e + list(args.cfg_options))))
+            e + row_options + list(args.cfg_options))))
     run_jobs(jobs, pipeline.executor_options(), pipeline.log)
 
-    miou = {row: [pipeline.miou(pipeline.runs[s, row]) for s in args.seeds]
-            for row in ('baseline', args.row)}
+    miou = {'baseline': [pipeline.miou(pipeline.runs[s, 'baseline']) for s in args.seeds],
+            args.row: [pipeline.miou(row_dirs[s]) for s in args.seeds]}
     miou[args.name] = [pipeline.miou(osp.join(root, f'seed{s}')) for s in args.seeds]
-    results = dict(row=args.row, cfg_options=args.cfg_options, seeds=args.seeds, miou=miou,
+    results = dict(row=args.row, searched_weights=args.searched_weights,
+                   row_options=row_options, cfg_options=args.cfg_options,
+                   seeds=args.seeds, miou=miou,
                    variant_minus_baseline=paired(miou[args.name], miou['baseline']),
                    variant_minus_row=paired(miou[args.name], miou[args.row]))
     if args.transfer:
@@ -92,7 +118,7 @@ def run(args):
             if stages and osp.exists(pipeline.stage1_checkpoint(seed, stages[0])):
                 cmd += ['--stage1', pipeline.stage1_checkpoint(seed, stages[0])]
             for name, run in (('baseline', pipeline.runs[seed, 'baseline']),
-                              (slug(args.row), pipeline.runs[seed, args.row]),
+                              (slug(args.row), row_dirs[seed]),
                               (args.name, osp.join(root, f'seed{seed}'))):
                 cmd += ['--student', name, testing.STUDENT_CFG,
                         osp.join(run, f"iter_{p['student_iters']}.pth")]
@@ -103,13 +129,14 @@ def run(args):
     with open(osp.join(root, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
 
-    print(f"| seed | baseline | {args.row} | {args.name} |\n| --- | --- | --- | --- |")
+    row_label = args.row + (' (searched weights)' if args.searched_weights else '')
+    print(f"| seed | baseline | {row_label} | {args.name} |\n| --- | --- | --- | --- |")
     for i, seed in enumerate(args.seeds):
         print(f"| {seed} | {miou['baseline'][i]:.2f} | {miou[args.row][i]:.2f} | "
               f"{miou[args.name][i]:.2f} |")
     print(f"| mean | {statistics.mean(miou['baseline']):.2f} | "
           f"{statistics.mean(miou[args.row]):.2f} | {statistics.mean(miou[args.name]):.2f} |")
-    for label, key in (('baseline', 'variant_minus_baseline'), (args.row, 'variant_minus_row')):
+    for label, key in (('baseline', 'variant_minus_baseline'), (row_label, 'variant_minus_row')):
         stats = results[key]
         interval = ('' if stats['low'] is None
                     else f" [{stats['low']:+.2f}, {stats['high']:+.2f}]")

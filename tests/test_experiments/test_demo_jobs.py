@@ -206,3 +206,33 @@ def test_the_wall_time_names_reused_runs_that_no_invocation_trained(tmp_path):
     pipe, ledger = invocation([], ['seed0/dsd', 'seed0/pixel-kd'])
     assert pipe.untracked_runs(ledger) == []
     assert 'reused' not in pipe.wall_text(ledger, [])
+
+
+def test_an_ablation_of_the_searched_weights_starts_from_them_and_pairs_with_their_run(
+        tmp_path, monkeypatch):
+    from mmseg_distill.experiments.ablation import demo_pipeline, parse_args, row_runs
+
+    def rows(row, *flags):
+        args = parse_args(['variant', '--row', row, '--seeds', '0', '1', '--out', str(tmp_path),
+                           *flags])
+        pipe = demo_pipeline(args)
+        monkeypatch.setattr(pipe, 'initial_students', lambda seed: ('i.pth', 'i_arch.pth'))
+        pipe.jobs()
+        return pipe, row_runs(pipe, args)
+
+    # the full preset's committed search chose x10 for AICSD (paper): its second-table runs
+    pipe, (dirs, options) = rows('AICSD (paper)', '--searched-weights')
+    choice = pipe.choices['AICSD (paper)']
+    assert choice.changes_weights and options == choice.options()
+    assert dirs == {s: pipe.tuned_runs[s, 'AICSD (paper)'] for s in (0, 1)}
+    assert all(d.endswith('-tuned') for d in dirs.values())
+    # without the flag: the first table's run at the shipped weights
+    pipe, (dirs, options) = rows('AICSD (paper)')
+    assert options == [] and dirs == {s: pipe.runs[s, 'AICSD (paper)'] for s in (0, 1)}
+    # a search that kept the shipped weights: its second-table run is the first table's
+    pipe, (dirs, options) = rows('CWD (MMRazor)', '--searched-weights')
+    assert not pipe.choices['CWD (MMRazor)'].changes_weights
+    assert options == [] and dirs == {s: pipe.runs[s, 'CWD (MMRazor)'] for s in (0, 1)}
+    # a form nobody searched: refused with what makes the search
+    with pytest.raises(SystemExit, match='no usable search.*search_weights.py'):
+        rows('AICSD (official command)', '--searched-weights')
