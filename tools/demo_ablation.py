@@ -10,10 +10,12 @@ its paired difference to both is as clean as the demo's own. It needs a finished
         --cfg-options model.distiller.distill_losses.loss_csd.loss_weight=1000.0
 
 ``--searched-weights`` varies the row at the weights the weight search chose for it (the
-demo's second-table run) and pairs the variant with that run:
+demo's second-table run) and pairs the variant with that run; ``--compare`` pairs it with
+other rows too (at their searched weights, with the flag):
 
     python tools/demo_ablation.py aicsd-x10-fixed-weights --row 'AICSD (paper)' \\
-        --searched-weights --cfg-options custom_hooks.1.falling=[] custom_hooks.1.floor=1.0
+        --searched-weights --compare 'pixel KD' \\
+        --cfg-options custom_hooks.1.falling=[] custom_hooks.1.floor=1.0
 
 (there: no falling loss, and every rising one, the student's CE included, at its full weight:
 adaptive loss weighting off, every term at its searched weight throughout)

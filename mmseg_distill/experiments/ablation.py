@@ -12,7 +12,7 @@ from .. import testing
 from .demo import Pipeline
 from .jobs import EXECUTORS, Job, run_jobs
 from .runs import slug
-from .stats import paired
+from .stats import interval_text, paired
 from .tuned import CHOSEN
 
 
@@ -28,6 +28,9 @@ def parse_args(argv=None, description='Re-train one demo row with config changes
                         help='vary the row at the weights the weight search chose for it (the '
                         "demo's second-table run, which the variant is then paired with); "
                         '--cfg-options apply on top of them')
+    parser.add_argument('--compare', nargs='+', default=[], metavar='ROW',
+                        help='other demo rows the variant is also paired with (at their '
+                        'searched weights with --searched-weights)')
     parser.add_argument('--transfer', action='store_true',
                         help='also measure every relation of baseline, row and variant')
     parser.add_argument('--out', default=osp.join(testing.REPO, 'work_dirs', 'demo'),
@@ -50,22 +53,22 @@ def demo_pipeline(args):
         jobs=args.jobs, executor=args.executor, slurm_partition=args.slurm_partition))
 
 
-def row_runs(pipeline, args):
-    """The row's run folder per seed and the options that make its weights: the first
-    table's run, or with ``--searched-weights`` the second table's (its shipped run where the
+def row_runs(pipeline, row, seeds, searched_weights=False):
+    """A demo row's run folder per seed and the options that make its weights: the first
+    table's run, or with ``searched_weights`` the second table's (its shipped run where the
     search kept the shipped weights). Needs ``pipeline.jobs()`` first."""
-    runs = {seed: pipeline.runs[seed, args.row] for seed in args.seeds}
-    if not args.searched_weights:
+    runs = {seed: pipeline.runs[seed, row] for seed in seeds}
+    if not searched_weights:
         return runs, []
-    choice = pipeline.choices.get(args.row)
+    choice = pipeline.choices.get(row)
     if choice is None or choice.status != CHOSEN:
         why = 'no search log of this regime' if choice is None else \
             f'{choice.status}: {choice.reason or choice.log}'
-        raise SystemExit(f'--searched-weights: {args.row!r} has no usable search ({why}); '
+        raise SystemExit(f'--searched-weights: {row!r} has no usable search ({why}); '
                          'tools/search_weights.py or tools/demo.py --search makes it')
     if not choice.changes_weights:
         return runs, []
-    return {seed: pipeline.tuned_runs[seed, args.row] for seed in args.seeds}, choice.options()
+    return {seed: pipeline.tuned_runs[seed, row] for seed in seeds}, choice.options()
 
 
 def run(args):
@@ -73,15 +76,19 @@ def run(args):
     pipeline = demo_pipeline(args)
     pipeline.jobs()  # the demo's run folders (nothing is trained here)
     forms = {form.label: (method, form) for method, form in pipeline.forms}
-    if args.row not in forms:
-        raise SystemExit(f'--row {args.row!r} is not a demo row; rows: {sorted(forms)}')
+    for row in [args.row] + args.compare:
+        if row not in forms:
+            raise SystemExit(f'{row!r} is not a demo row; rows: {sorted(forms)}')
     method, form = forms[args.row]
-    row_dirs, row_options = row_runs(pipeline, args)
+    row_dirs, row_options = row_runs(pipeline, args.row, args.seeds, args.searched_weights)
+    # the other rows the variant is paired with, at the same kind of weights as the row
+    compared = {row: row_runs(pipeline, row, args.seeds, args.searched_weights)[0]
+                for row in args.compare if row != args.row}
     p = pipeline.preset
     teacher_ckpt = osp.join(pipeline.out, 'teacher', f"iter_{p['teacher_iters']}.pth")
     for seed in args.seeds:
-        for run_dir in (pipeline.runs[seed, 'baseline'], row_dirs[seed]):
-            ckpt = osp.join(run_dir, f"iter_{p['student_iters']}.pth")
+        for dirs in [{seed: pipeline.runs[seed, 'baseline']}, row_dirs, *compared.values()]:
+            ckpt = osp.join(dirs[seed], f"iter_{p['student_iters']}.pth")
             if not osp.exists(ckpt):
                 raise SystemExit(f'{ckpt} is missing: run tools/demo.py (same --seeds) first')
     root = osp.join(pipeline.out, 'ablations', args.name)
@@ -102,12 +109,16 @@ def run(args):
 
     miou = {'baseline': [pipeline.miou(pipeline.runs[s, 'baseline']) for s in args.seeds],
             args.row: [pipeline.miou(row_dirs[s]) for s in args.seeds]}
+    for row, dirs in compared.items():
+        miou[row] = [pipeline.miou(dirs[s]) for s in args.seeds]
     miou[args.name] = [pipeline.miou(osp.join(root, f'seed{s}')) for s in args.seeds]
     results = dict(row=args.row, searched_weights=args.searched_weights,
                    row_options=row_options, cfg_options=args.cfg_options,
                    seeds=args.seeds, miou=miou,
                    variant_minus_baseline=paired(miou[args.name], miou['baseline']),
-                   variant_minus_row=paired(miou[args.name], miou[args.row]))
+                   variant_minus_row=paired(miou[args.name], miou[args.row]),
+                   variant_minus_compared={row: paired(miou[args.name], miou[row])
+                                           for row in compared})
     if args.transfer:
         results['transfer'] = {}
         for seed in args.seeds:
@@ -129,18 +140,19 @@ def run(args):
     with open(osp.join(root, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
 
-    row_label = args.row + (' (searched weights)' if args.searched_weights else '')
-    print(f"| seed | baseline | {row_label} | {args.name} |\n| --- | --- | --- | --- |")
+    suffix = ' (searched weights)' if args.searched_weights else ''
+    columns = ['baseline', args.row, *compared, args.name]
+    headers = [c + suffix if c in compared or c == args.row else c for c in columns]
+    print('| seed | ' + ' | '.join(headers) + ' |\n' + '| --- ' * (len(columns) + 1) + '|')
     for i, seed in enumerate(args.seeds):
-        print(f"| {seed} | {miou['baseline'][i]:.2f} | {miou[args.row][i]:.2f} | "
-              f"{miou[args.name][i]:.2f} |")
-    print(f"| mean | {statistics.mean(miou['baseline']):.2f} | "
-          f"{statistics.mean(miou[args.row]):.2f} | {statistics.mean(miou[args.name]):.2f} |")
-    for label, key in (('baseline', 'variant_minus_baseline'), (row_label, 'variant_minus_row')):
-        stats = results[key]
-        interval = ('' if stats['low'] is None
-                    else f" [{stats['low']:+.2f}, {stats['high']:+.2f}]")
-        print(f"{args.name} - {label}: {stats['mean']:+.2f}{interval} ({stats['verdict']})")
+        print(f'| {seed} | ' + ' | '.join(f'{miou[c][i]:.2f}' for c in columns) + ' |')
+    print('| mean | ' + ' | '.join(f'{statistics.mean(miou[c]):.2f}' for c in columns) + ' |')
+    differences = [('baseline', results['variant_minus_baseline']),
+                   (args.row + suffix, results['variant_minus_row'])]
+    differences += [(row + suffix, d) for row, d in results['variant_minus_compared'].items()]
+    for label, stats in differences:
+        one_seed = f"{stats['mean']:+.2f}"
+        print(f"{args.name} - {label}: {interval_text(stats, one_seed)} ({stats['verdict']})")
     if args.transfer:
         print_transfer(results, args.seeds, args.row, args.name)
     print(f'wrote {root}/results.json')

@@ -2,6 +2,7 @@
 import argparse
 import glob
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -210,6 +211,7 @@ def test_the_wall_time_names_reused_runs_that_no_invocation_trained(tmp_path):
 
 def test_an_ablation_of_the_searched_weights_starts_from_them_and_pairs_with_their_run(
         tmp_path, monkeypatch):
+    from mmseg_distill.experiments import ablation
     from mmseg_distill.experiments.ablation import demo_pipeline, parse_args, row_runs
 
     def rows(row, *flags):
@@ -218,7 +220,7 @@ def test_an_ablation_of_the_searched_weights_starts_from_them_and_pairs_with_the
         pipe = demo_pipeline(args)
         monkeypatch.setattr(pipe, 'initial_students', lambda seed: ('i.pth', 'i_arch.pth'))
         pipe.jobs()
-        return pipe, row_runs(pipe, args)
+        return pipe, row_runs(pipe, row, args.seeds, args.searched_weights)
 
     # the full preset's committed search chose x10 for AICSD (paper): its second-table runs
     pipe, (dirs, options) = rows('AICSD (paper)', '--searched-weights')
@@ -236,3 +238,37 @@ def test_an_ablation_of_the_searched_weights_starts_from_them_and_pairs_with_the
     # a form nobody searched: refused with what makes the search
     with pytest.raises(SystemExit, match='no usable search.*search_weights.py'):
         rows('AICSD (official command)', '--searched-weights')
+
+    # the whole command (no training): the variant starts from the searched weights with the
+    # given changes on top, and is paired with the row and the compared row at theirs
+    args = parse_args(['no-alw', '--row', 'AICSD (paper)', '--searched-weights', '--seeds', '0',
+                       '1', '--compare', 'pixel KD', '--out', str(tmp_path), '--cfg-options',
+                       'custom_hooks.1.floor=1.0'])
+    pipe = demo_pipeline(args)
+    monkeypatch.setattr(ablation, 'demo_pipeline', lambda _: pipe)
+    monkeypatch.setattr(pipe, 'initial_students', lambda seed: ('i.pth', 'i_arch.pth'))
+    monkeypatch.setattr(ablation, 'run_jobs', lambda jobs, *_: [job.fn() for job in jobs])
+    trained = []
+    monkeypatch.setattr(pipe, 'train', lambda *a: (trained.append(a), os.makedirs(a[2])))
+    pipe.jobs()
+    kd = pipe.tuned_runs[0, 'pixel KD'], pipe.tuned_runs[1, 'pixel KD']
+    scores = {pipe.runs[0, 'baseline']: 60.0, pipe.runs[1, 'baseline']: 61.0,
+              pipe.tuned_runs[0, 'AICSD (paper)']: 62.0, pipe.tuned_runs[1, 'AICSD (paper)']: 64.0,
+              kd[0]: 66.0, kd[1]: 66.5}
+    for run_dir in scores:
+        os.makedirs(run_dir, exist_ok=True)
+        open(osp.join(run_dir, f"iter_{pipe.preset['student_iters']}.pth"), 'w').close()
+    variant = {osp.join(str(tmp_path), 'ablations', 'no-alw', f'seed{s}'): 63.0 + s
+               for s in (0, 1)}
+    monkeypatch.setattr(pipe, 'miou', lambda run_dir: {**scores, **variant}[run_dir])
+    ablation.run(args)
+    assert [a[2] for a in trained] == list(variant)
+    for (_, _, _, _, seed, _, extra) in trained:
+        assert extra[-len(choice.options()) - 1:] == choice.options() + [
+            'custom_hooks.1.floor=1.0'], extra
+    with open(osp.join(str(tmp_path), 'ablations', 'no-alw', 'results.json')) as f:
+        results = json.load(f)
+    assert results['miou']['pixel KD'] == [66.0, 66.5]
+    assert results['miou']['AICSD (paper)'] == [62.0, 64.0]
+    assert results['variant_minus_row']['diffs'] == [1.0, 0.0]
+    assert results['variant_minus_compared']['pixel KD']['diffs'] == [-3.0, -2.5]
