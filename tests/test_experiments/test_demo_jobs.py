@@ -9,6 +9,7 @@ import pytest
 
 from mmseg_distill import testing
 from mmseg_distill.experiments.demo import Pipeline
+from mmseg_distill.experiments.stats import paired
 from mmseg_distill.experiments.tuned import CHOSEN, MISSING
 from mmseg_distill.methods import METHODS, stage1_forms
 
@@ -272,3 +273,23 @@ def test_an_ablation_of_the_searched_weights_starts_from_them_and_pairs_with_the
     assert results['miou']['AICSD (paper)'] == [62.0, 64.0]
     assert results['variant_minus_row']['diffs'] == [1.0, 0.0]
     assert results['variant_minus_compared']['pixel KD']['diffs'] == [-3.0, -2.5]
+
+
+def test_a_searched_row_is_paired_with_its_own_shipped_run_only_where_it_retrained(
+        pipeline, monkeypatch):
+    """'What did the search's choice do on test' pairs the retrained run with the same row's
+    first-table run, seed by seed; a row whose search kept its weights has no such pair."""
+    pipe, _ = pipeline
+    pipe.jobs()
+    changed = {label for label, c in pipe.choices.items() if c.changes_weights}
+    tuned_miou = {0: 61.0, 1: 64.5, 2: 62.0}
+    monkeypatch.setattr(pipe, 'miou', lambda run_dir: tuned_miou[int(
+        next(p for p in run_dir.split(os.sep) if p.startswith('seed'))[4:])])
+    first = {form.label: [60.0 + i, 62.0, 63.5] for i, (_, form) in enumerate(pipe.forms)}
+    first['baseline'] = [59.0, 60.0, 61.0]
+    rows = pipe.tuned_rows(first)
+    for label in changed:
+        assert rows[label]['to_shipped'] == paired([61.0, 64.5, 62.0], first[label]), label
+    kept = [label for label, entry in rows.items()
+            if entry['status'] == CHOSEN and label not in changed]
+    assert kept and all('to_shipped' not in rows[label] for label in kept)

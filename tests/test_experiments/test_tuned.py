@@ -78,4 +78,11 @@ def test_the_answer_names_each_seed_method_against_tuned_pixel_kd_only():
     assert 'KA is not told apart from pixel KD' in text
     assert 'CWD beats' not in text and 'CWD is' not in text
     assert '| AICSD | no search log: docs/weight_search/x.json |' in text
+    # a row whose search changed its weights: its test change against the shipped run
+    shipped = [62.5, 62.6, 64.4]
+    tuned['DSD'].update(shipped_run=False, to_shipped=paired([62.0, 63.1, 63.9], shipped))
+    row = next(line for line in tuned_markdown(tuned) if line.startswith('| DSD |'))
+    assert row.endswith('| -0.17 [-1.60, +1.27] |'), row  # t(2) = 4.303, se 1/3
+    assert next(line for line in tuned_markdown(tuned) if line.startswith('| PFS |')).endswith(
+        ' |  |')
     assert 'Not answered (no usable search log' in text and 'AICSD' in text.split('Not answered')[1]
