@@ -80,3 +80,24 @@ def test_the_readme_demo_tables_are_the_committed_report():
         assert cells[3:5] == [interval_text(entry['paired']), half_width(entry['paired'])]
         to_kd = entry.get('to_pixel_kd')
         assert cells[5] == (interval_text(to_kd) if to_kd else ''), label
+        to_shipped = entry.get('to_shipped')
+        assert cells[6] == (interval_text(to_shipped) if to_shipped else ''), label
+
+
+def test_every_relative_link_of_the_docs_names_a_committed_file():
+    """A renamed report or figure must not leave a link to nothing in the README, docs/ or a
+    method's README (links resolve from the file that holds them, as GitHub renders them)."""
+    import glob
+    pages = ['README.md'] + sorted(glob.glob(osp.join(REPO, 'docs', '*.md'))) + sorted(
+        glob.glob(osp.join(REPO, 'configs', '*', 'README.md')))
+    broken = []
+    for page in pages:
+        page = osp.join(REPO, page)
+        with open(page) as f:
+            text = f.read()
+        for target in re.findall(r'\]\(([^)#\s]+)(?:#[^)]*)?\)', text):
+            if '://' in target or target.startswith('mailto:'):
+                continue
+            if not osp.exists(osp.join(osp.dirname(page), target)):
+                broken.append(f'{osp.relpath(page, REPO)} -> {target}')
+    assert len(pages) > 5 and not broken, broken
