@@ -2,8 +2,8 @@
 # Create (or reuse) the project's virtual environment with the tested OpenMMLab stack.
 #
 # Idempotent: a second run only checks that everything is importable. The slow step is
-# mmcv 2.1.0 (no wheel exists for torch 2.13, so pip builds it: ~15 min on 2 cores); pip keeps
-# the built wheel in its cache, so later fresh environments on the same machine take seconds.
+# mmcv 2.1.0 (no wheel exists for torch 2.13, so pip builds it; the whole first setup took
+# 547 s on 2 cores on 2026-12-06); pip keeps the built wheel in its cache, so later fresh environments on the same machine take seconds.
 #
 #   MMSEG_DISTILL_VENV   where the venv lives (default: <repo>/.venv). A venv shared by several
 #                        checkouts installs the stack once (the stamp hashes the requirement
@@ -50,7 +50,7 @@ pip_install 'setuptools>=77,<81' wheel
 pip_install -r "$repo/requirements/torch.txt"
 pip_install -r "$repo/requirements/runtime.txt" -c "$repo/requirements/constraints.txt"
 if ! "$py" -c 'import mmcv._ext' 2>/dev/null; then
-    echo "[setup] building mmcv 2.1.0 with ops against the installed torch (first time: ~15 min on 2 cores)"
+    echo "[setup] building mmcv 2.1.0 with ops against the installed torch (first time: several minutes on 2 cores)"
     MAX_JOBS=${MAX_JOBS:-2} pip_install --no-build-isolation -r "$repo/requirements/mmcv.txt" \
         -c "$repo/requirements/constraints.txt"
 fi
