@@ -101,3 +101,31 @@ def test_every_relative_link_of_the_docs_names_a_committed_file():
             if not osp.exists(osp.join(osp.dirname(page), target)):
                 broken.append(f'{osp.relpath(page, REPO)} -> {target}')
     assert len(pages) > 5 and not broken, broken
+
+
+REGIME_HEADER = '| students: batch, iterations, lr (2026-12-06) |'
+
+
+def test_the_60_minute_regime_table_is_its_records():
+    """docs/demo.md's 2026-12-06 regime table: every per-seed value, standard deviation,
+    interval and half-width is the linked search record's."""
+    import statistics
+    rows = _table_rows('docs/demo.md', REGIME_HEADER)
+    assert len(rows) >= 4
+    for label, cells in rows.items():
+        link = re.search(r'\]\((demo_regime/[^)]+)\.md\)', label)
+        assert link, f'{label}: the row names no record'
+        with open(osp.join(REPO, 'docs', link.group(1) + '.json')) as f:
+            record = json.load(f)
+        kd = record['rows']['x1']
+        baseline_mean, baseline_seeds = _mean_and_seeds(record['baseline'])
+        kd_mean, kd_seeds = _mean_and_seeds(kd['values'])
+        assert cells[2] == f'{baseline_mean} ({baseline_seeds})', (label, cells[2])
+        assert cells[3] == f"{statistics.stdev(record['baseline']):.2f}", (label, cells[3])
+        assert cells[4] == f'{kd_mean} ({kd_seeds})', (label, cells[4])
+        assert cells[5] == f"{statistics.stdev(kd['values']):.2f}", (label, cells[5])
+        assert cells[6] == interval_text(kd['to_baseline']), (label, cells[6])
+        assert cells[7].strip('*') == half_width(kd['to_baseline']), (label, cells[7])
+        # the log is committed: its command runs from any clone
+        assert '/work/' not in record['command'] and record['command'].startswith(
+            'python tools/search_weights.py'), record['command']
