@@ -69,7 +69,6 @@ class BuildPyWithStartupHook(build_py):
         return super().get_outputs(include_bytecode) + [osp.join(self.build_lib, PTH_FILE)]
 
 
-# torch is stated as a range: users keep the (CUDA) build they installed; CI pins 2.13.0.
 class EditableWheelWithStartupHook(editable_wheel):
     """Editable installs (PEP 660) skip build_lib extras: put the ``.pth`` in the wheel root."""
 
@@ -79,6 +78,9 @@ class EditableWheelWithStartupHook(editable_wheel):
         return result
 
 
+# Ranges, not the tested pins (requirements/constraints.txt): installed into a user's own
+# environment, the package keeps their (CUDA) torch, compiled mmcv and OpenMMLab versions.
+# torch >= 2.0: the label recorder's forward pre-hook takes keyword arguments (with_kwargs).
 install_requires = (['torch>=2.0'] + read_requirements('runtime.txt') +
                     read_requirements('mmcv.txt') + read_requirements('openmmlab.txt'))
 
@@ -97,6 +99,8 @@ setup(
     install_requires=install_requires,
     extras_require={'tests': read_requirements('tests.txt'),
                     'mim': read_requirements('mim-nodeps.txt') + read_requirements('mim.txt')},
+    # the tools for a pip user, without a clone (mmseg_distill/cli.py)
+    entry_points={'console_scripts': ['mmseg-distill = mmseg_distill.cli:main']},
     cmdclass={'build_py': BuildPyWithStartupHook,
               'editable_wheel': EditableWheelWithStartupHook},
     zip_safe=False,

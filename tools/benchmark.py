@@ -23,7 +23,7 @@ as noise.
 
 def main(argv=None):
     from mmseg_distill.benchmarking.runner import parse_args, run
-    run(parse_args(argv, description=__doc__.split('\n')[0]))
+    run(parse_args(argv, description=__doc__.split('\n\n')[0].replace('\n', ' ')))
 
 
 if __name__ == '__main__':

@@ -63,7 +63,7 @@ def main():
     from mmengine.config import DictAction
 
     from mmseg_distill.utils.shares import format_shares
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('config', help='a distillation config (leaf)')
     parser.add_argument('--reference', help='config whose weighted magnitudes are matched')
     parser.add_argument('--balance', nargs='*', default=[], metavar='LOSS_A=LOSS_B')

@@ -45,7 +45,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def main():
     from mmseg_distill.experiments.demo import PRESETS, Pipeline
     from mmseg_distill.experiments.jobs import EXECUTORS
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     preset = parser.add_mutually_exclusive_group()
     preset.add_argument('--quick', action='store_true',
                         help='one seed, small budget (a few minutes): a smoke run')

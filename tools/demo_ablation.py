@@ -28,7 +28,7 @@ baseline, row and variant per seed with the paired differences.
 
 def main(argv=None):
     from mmseg_distill.experiments.ablation import parse_args, run
-    run(parse_args(argv, description=__doc__.split('\n')[0]))
+    run(parse_args(argv, description=__doc__.split('\n\n')[0].replace('\n', ' ')))
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ from mmseg_distill.utils import export_student
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('checkpoint', help='a checkpoint of a distillation run (iter_N.pth)')
     parser.add_argument('out_dir', help='where the student checkpoint and config are written')
     parser.add_argument('--name', help="file name stem (default: the distillation config's "
@@ -25,9 +25,11 @@ def main():
     args = parser.parse_args()
     checkpoint, config = export_student(args.checkpoint, args.out_dir, args.name,
                                         write_config=not args.no_config)
-    print(checkpoint)
     if config:
-        print(config)
+        print(f'[export_student] wrote {checkpoint} (the student alone) and {config} (its '
+              f'config); test it with: mim test mmseg {config} --checkpoint {checkpoint}')
+    else:
+        print(f'[export_student] wrote {checkpoint} (the student alone)')
 
 
 if __name__ == '__main__':

@@ -278,7 +278,7 @@ class Checks:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('--device', choices=['cuda', 'cpu'], default='cuda')
     parser.add_argument('--out', default=osp.join(REPO, 'work_dirs', 'gpu_check'))
     parser.add_argument('--iters', type=int, default=8)

@@ -17,13 +17,17 @@ Both models are built with random weights (nothing is downloaded) and run at the
   comment), unless ``--keep-source-weights``;
 - beside the leaf: the baseline config (``<leaf>_baseline.py``, the student alone on the same
   data, crop, schedule and seed, for ``mim train mmseg``) and the initial student both start
-  from (``<leaf>_init.pth``; the leaf reads ``<leaf>_init_architecture.pth``);
-- with ``--data``: a sample of the training masks is scanned (a value that is neither a class
-  nor the ignore index is an error naming the file; images smaller than the crop a warning);
+  from (``<leaf>_init.pth``, their ``init_cfg``, so ``--resume`` works on both;
+  ``<leaf>_init_architecture.pth`` is the same weights for a ``load_from`` of the leaf);
+- with ``--data``: every training mask is read (an even spread of ``--scan-masks`` in a larger
+  set, and the tool says so): a value that is neither a class nor the ignore index is an error
+  naming the file; images smaller than the crop are a warning;
 - ``--check``: builds what was written, runs one training iteration (KA: stage 1, then stage 2
   from it) and fails on a term outside the band unless ``--allow-out-of-band``.
 
-Every path written into the leaf resolves from the leaf's own folder.
+Every path written into the leaf resolves from the leaf's own folder; the data config's
+``data_root`` is read as MMSeg reads it, from the working directory of the run (the tool prints
+a note when it is relative).
 """
 import argparse
 import os
@@ -35,7 +39,8 @@ import torch
 
 def parse_args(argv=None):
     from mmseg_distill.methods import METHODS, methods_of
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    from mmseg_distill.utils.data_check import MAX_SCANNED_MASKS
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('teacher', help='teacher config: a file or an mmseg::/mmseg_distill:: path')
     parser.add_argument('student', help='student config: a file or an mmseg::/mmseg_distill:: path')
 
@@ -70,6 +75,10 @@ def parse_args(argv=None):
                         help='build what was written and run one training iteration')
     parser.add_argument('--allow-out-of-band', action='store_true',
                         help='--check passes with dead or dominant terms')
+    parser.add_argument('--scan-masks', type=int, default=MAX_SCANNED_MASKS, metavar='N',
+                        help='training masks to read for the label check: every mask of a set '
+                        'up to N, an even spread of N above (default %(default)s; 0: every '
+                        'mask)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the leaf and its baseline (data order, initial student)')
     parser.add_argument('--no-initial-student', action='store_true',
@@ -100,7 +109,7 @@ def check_inputs(args):
     return load_cfg(args.data, '--data'), load_cfg(args.schedule, '--schedule')
 
 
-def scan_data(data_cfg, num_classes, crop, student_cfg):
+def scan_data(data_cfg, num_classes, crop, student_cfg, max_masks):
     """Scan the training masks of ``data_cfg``; the report's lines and whether it failed."""
     from mmseg_distill.utils.data_check import crop_of, scan_training_data
     ignore = 255
@@ -111,9 +120,10 @@ def scan_data(data_cfg, num_classes, crop, student_cfg):
         num_classes = num_classes or head.get('num_classes')
     if not num_classes:
         return ['[data] not scanned: the class count is unknown (pass --num-classes)'], False
-    report = scan_training_data(data_cfg, num_classes, ignore, crop_of(data_cfg) or crop)
-    lines = [f'[data] scanned {report.scanned} training samples of --data: label values 0..'
-             f'{num_classes - 1} and {ignore} (ignored) expected']
+    report = scan_training_data(data_cfg, num_classes, ignore, crop_of(data_cfg) or crop,
+                                max_masks=max_masks)
+    lines = [f'[data] {report.summary()}: label values 0..{num_classes - 1} and {ignore} '
+             '(ignored) expected']
     lines += [f'[data] error: {e}' for e in report.errors]
     lines += [f'[data] warning: {w}' for w in report.warnings]
     return lines, bool(report.errors)
@@ -122,9 +132,13 @@ def scan_data(data_cfg, num_classes, crop, student_cfg):
 def measure(leaf, pair, stage1_checkpoint, batches, data_cfg):
     """Each term's share on ``leaf`` (with the first-iteration factors of a weight schedule)."""
     from mmengine.config import Config
+    from mmengine.runner import set_random_seed
 
     from mmseg_distill.pairing.check import build_leaf_model, measure_leaf
     from mmseg_distill.utils.shares import apply_start_factors, schedule_start_factors
+
+    # the same random student and batches every time: --check reproduces the table's figures
+    set_random_seed(0)
     model = build_leaf_model(leaf, stage1_checkpoint, pair.teacher_ckpt)
     terms, task = measure_leaf(model, pair.crop, pair.num_classes or 19, batches, data_cfg)
     factors, task_factor = schedule_start_factors(Config.fromfile(leaf))
@@ -179,8 +193,7 @@ def run(args) -> int:
     from mmseg_distill.pairing import (CropTooSmall, Pair, PairError, build_random, check_crop,
                                        format_shares, format_side_by_side, inspect_model,
                                        leaf_texts)
-    from mmseg_distill.pairing.check import (build_leaf_model, measure_leaf, one_iteration,
-                                             save_stage1)
+    from mmseg_distill.pairing.check import build_leaf_model, one_iteration, save_stage1
     torch.manual_seed(0)
     crop = tuple(args.crop)
     teacher, _ = build_random(args.teacher, args.num_classes)
@@ -201,7 +214,8 @@ def run(args) -> int:
         print(f'[inspect_pair] {error}', file=sys.stderr)
         return 2
     if data_cfg is not None:
-        lines, failed = scan_data(data_cfg, args.num_classes, crop, student_cfg)
+        lines, failed = scan_data(data_cfg, args.num_classes, crop, student_cfg,
+                                  args.scan_masks)
         print('\n'.join(lines))
         if failed:
             print('[inspect_pair] the training data has labels the model cannot learn; '
@@ -213,7 +227,7 @@ def run(args) -> int:
         init = initial_student_paths(args.out)
     pair = Pair(args.teacher, args.student, args.method, args.out, crop, args.num_classes,
                 args.data, args.teacher_ckpt, args.schedule, args.seed,
-                init[1] if init else None)
+                init[0] if init else None)
     try:
         texts = leaf_texts(pair, teacher_points, student_points, student_cfg, data_cfg=data_cfg,
                            schedule_cfg=schedule_cfg)
@@ -229,6 +243,13 @@ def run(args) -> int:
                   f'; {part} left out: both runs load it from {source}'
                   for part, source in pretrained.items()))
     write(texts, {})
+    from mmseg_distill.pairing.leaves import relative_data_roots
+    roots = relative_data_roots(data_cfg if data_cfg is not None else student_cfg)
+    if roots:
+        print(f"[inspect_pair] note: data_root {sorted(set(roots.values()))} is relative: MMSeg "
+              f'reads it from the working directory of each run (here {osp.abspath(".")}), '
+              'so run the leaf and its baseline from there, or make data_root absolute in '
+              'the data config; every other path the leaf names resolves from its own folder')
     source = 'training batches of the data config' if data_cfg is not None else \
         f'random inputs at {crop[0]}x{crop[1]}'
     what = (f"{'the trained teacher' if args.teacher_ckpt else 'a random teacher'}, {source}, "
@@ -271,7 +292,7 @@ def run(args) -> int:
         from mmengine.config import Config
         try:
             lines, failed = scan_data(Config.fromfile(args.out), args.num_classes, crop,
-                                      student_cfg)
+                                      student_cfg, args.scan_masks)
         except Exception as error:  # best effort: the data may live on another machine
             lines, failed = [f'[check] the training data was not scanned: '
                              f'{type(error).__name__}: {error}'], False
@@ -282,14 +303,19 @@ def run(args) -> int:
     for path, _ in texts:
         model = build_leaf_model(path, checked_stage1, args.teacher_ckpt)
         values = one_iteration(model, crop, args.num_classes or 19)
-        print(f'[check] {osp.basename(path)}: one iteration OK, {values}')
+        print(f'[check] {osp.basename(path)}: one training step on a random {crop[0]}x{crop[1]} '
+              'batch ran, every loss finite (its raw distillation losses, a random batch, not '
+              'your data: ' + ', '.join(f'{k} {v:.3g}' for k, v in values.items()) + ')')
         if path.endswith('_stage1.py'):
             checked_stage1 = save_stage1(model)
             continue
         if not args.teacher_ckpt:
             print('[check] no --teacher-ckpt: term shares are not checked against the band')
             continue
-        terms, _ = measure_leaf(model, crop, args.num_classes or 19, args.batches, data_cfg)
+        # measured as the table was (same student draw, batches and stage-1 state): the same
+        # figures, now of the leaf as written
+        terms, _, _ = measure(path, pair, stage1, args.batches, data_cfg)
+        shares = ', '.join(f'{n} {t.share:.3g}' for n, t in terms.items())
         bad = {n: t for n, t in terms.items() if not t.in_band()}
         if bad and not args.allow_out_of_band:
             print(f'[check] {osp.basename(path)}: terms out of band: '
@@ -298,7 +324,10 @@ def run(args) -> int:
                   + '; rewrite without --keep-source-weights or pass --allow-out-of-band',
                   file=sys.stderr)
             return 1
-        print(f'[check] {osp.basename(path)}: every term between the band edges')
+        print(f'[check] {osp.basename(path)}: shares at full weight on {what} (the table\'s '
+              f'measurement, of the leaf as written): {shares}; '
+              + ('every term between the band edges' if not bad else
+                 f"out of band, allowed: {', '.join(bad)}"))
     return 0
 
 

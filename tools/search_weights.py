@@ -27,7 +27,7 @@ def parse_args(argv=None):
 
     from mmseg_distill.experiments.jobs import EXECUTORS
     from mmseg_distill.experiments.search import FACTORS, MODES
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('leaf', help='the distillation leaf config whose weights to search')
     parser.add_argument('--keys', nargs='+', metavar='KEY',
                         help='config keys to search (as --cfg-options keys); default: every '
@@ -87,9 +87,20 @@ def main(argv=None) -> int:
     search = WeightSearch(args.leaf, found, args.seeds, args.work_dir, args.iters, options,
                           executor, log=lambda m: print(f'[search_weights] {m}', flush=True),
                           distill_options=distill)
-    result = search.run()
-    command = 'python tools/search_weights.py ' + ' '.join(
-        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    from mmseg_distill.experiments.search import SearchError
+    try:
+        result = search.run()
+    except SearchError as error:
+        print(f'[search_weights] nothing was trained: {error}', file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # failed jobs, one line each (the logs have the rest)
+        print(f'[search_weights] {error}', file=sys.stderr)
+        return 1
+    # the command as it was run: `mmseg-distill search ...`, or the script's path as given
+    program = sys.argv[0] if argv is None else __file__
+    arguments = shlex.join(list(sys.argv[1:] if argv is None else argv))
+    command = (f'{program} {arguments}' if program.startswith('mmseg-distill') else
+               f'python {shlex.quote(program)} {arguments}')
     table = record(args.leaf, args.out, args.work_dir, command, shipped, found, result,
                    args.seeds)
     best = next(c for c in found if c.name == result['best'])

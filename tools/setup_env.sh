@@ -11,6 +11,12 @@
 #                        mmseg_distill (an editable install points at one source tree): the
 #                        one that ran this script last. The script says when it re-points it.
 #   PYTHON               interpreter used to create it (default: python3.11 or python3)
+#
+# On a machine with CUDA it does the same: torch==2.13.0 from whatever index pip is given (on
+# PyPI the default build of that version, which bundles CUDA libraries), and mmcv 2.1.0 built
+# from source against it, with CUDA ops only where nvcc is on PATH and torch sees CUDA (it does
+# not check either). GPU users install into their own environment instead:
+# docs/installation.md, "Into your own (CUDA) environment".
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

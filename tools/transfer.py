@@ -16,7 +16,7 @@ Writes ``transfer.md`` and ``transfer.json`` to ``--out``.
 
 def main():
     from mmseg_distill.evidence.transfer import main as transfer_main
-    transfer_main(description=__doc__.split('\n')[0])
+    transfer_main(description=__doc__.split('\n\n')[0].replace('\n', ' '))
 
 
 if __name__ == '__main__':

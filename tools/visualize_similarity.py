@@ -47,7 +47,7 @@ def class_names(model, cfg_path, count):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     for name, text in (('teacher_cfg', 'the teacher config'),
                        ('teacher_ckpt', "the teacher checkpoint ('none': random weights)"),
                        ('student_cfg', 'the student config'),

@@ -13,3 +13,5 @@ model = dict(
         norm_cfg=dict(type='SyncBN', requires_grad=True)),
     decode_head=dict(in_channels=320, c1_in_channels=24),
     auxiliary_head=dict(in_channels=96))
+# the batch the schedule's lr is set for (MMSeg's VOC aug protocol, 4 GPUs x 4 images)
+auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -151,3 +151,23 @@ def generate(root: str, num_train: int = 200, num_val: int = 50, size: int = 64,
     except OSError:  # another process won the race with the same content
         shutil.rmtree(tmp, ignore_errors=True)
     return root
+
+
+def main(argv=None) -> None:
+    """``python -m mmseg_distill.datasets.synthetic_scenes ROOT``: write the data set there, in
+    MMSeg's folder layout (a stand-in for a user's own data in examples and tests)."""
+    import argparse
+    parser = argparse.ArgumentParser(description=main.__doc__.split('\n\n')[0])
+    parser.add_argument('root', help='the folder to write (img_dir/, ann_dir/)')
+    parser.add_argument('--num-train', type=int, default=200)
+    parser.add_argument('--num-val', type=int, default=50)
+    parser.add_argument('--size', type=int, default=64, help='image side, pixels')
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    generate(args.root, args.num_train, args.num_val, args.size, args.seed)
+    print(f'wrote {args.num_train} training and {args.num_val} validation scenes of '
+          f'{args.size}x{args.size} to {args.root} (classes: {", ".join(CLASSES)})')
+
+
+if __name__ == '__main__':
+    main()

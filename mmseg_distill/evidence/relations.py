@@ -6,6 +6,7 @@ from typing import Dict, Iterable, List, Optional
 import torch
 from torch import nn
 
+from ..models.head_families import own_class_heads
 from ..models.losses import functional as F
 from ..models.utils import align_spatial, positions_as_rows
 
@@ -87,9 +88,11 @@ AUX_LOGITS = re.compile(r'^auxiliary_head(\.\d+)?\.conv_seg$')
 
 
 def aux_logit_sources(model: nn.Module) -> List[str]:
-    """The classifiers of every auxiliary head (one head, or a list of them as BiSeNetV1 and
-    Fast-SCNN have)."""
-    return [name for name, _ in model.named_modules() if AUX_LOGITS.match(name)]
+    """The classifiers of every auxiliary head that predicts the data set's classes (one head,
+    or a list of them as BiSeNetV1 and Fast-SCNN have; not STDC's detail head)."""
+    own = own_class_heads(model)
+    return [name for name, _ in model.named_modules()
+            if AUX_LOGITS.match(name) and name.rsplit('.', 1)[0] not in own]
 
 
 def _recorders(model: nn.Module, pre_relu: Optional[str]):

@@ -61,6 +61,23 @@ def make_executor(options: ExecutorOptions):
     return executor
 
 
+_TRACE_RULE = '-' * 22
+
+
+def one_line(error: Exception) -> str:
+    """A job's failure as one line: submitit wraps the job's exception in a ``FailedJobError``
+    holding the whole remote traceback between two rules, whose last line is the exception the
+    job raised (its type and message)."""
+    text = str(error).strip()
+    if type(error).__name__ == 'FailedJobError' and text.count(_TRACE_RULE) >= 2:
+        trace = text.split(_TRACE_RULE)[1]
+        lines = [line.strip() for line in trace.splitlines() if line.strip()]
+        if lines:
+            return lines[-1][:1000]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[-1] if lines else ''}"[:1000]
+
+
 def run_jobs(jobs: Sequence[Job], options: ExecutorOptions,
              log: Callable[[str], None] = print, poll_seconds: float = 0.5) -> None:
     """Run ``jobs`` in dependency order on the executor of ``options``; raise at the end if
@@ -92,7 +109,7 @@ def run_jobs(jobs: Sequence[Job], options: ExecutorOptions,
                 job.result = handle.result()
                 log(f'done {job.name} in {job.seconds:.0f} s ({total - done} left)')
             except Exception as error:  # reported at the end, the others still run
-                job.error = f'{type(error).__name__}: {str(error).strip()[-2000:]}'
+                job.error = one_line(error)
                 log(f'FAILED {job.name} after {job.seconds:.0f} s: {job.error}')
         if pending or running:
             time.sleep(poll_seconds)

@@ -79,3 +79,23 @@ def training_records(work_dir: str) -> List[dict]:
 
 def last_validation(work_dir: str) -> dict:
     return [r for r in logged_scalars(work_dir) if 'mIoU' in r][-1]
+
+
+# the line a Python traceback ends with: "KeyError: 'epoch'", "mmseg_distill....LabelError: ..."
+_EXCEPTION_LINE = re.compile(r'^([A-Za-z_][\w.]*(Error|Exception|Interrupt)|AssertionError)\b'
+                             r'(: .*)?$')
+
+
+def failure_cause(log: str) -> str:
+    """The exception a failed run ended with, as one line (from its log file), or a pointer to
+    the log where none is found."""
+    try:
+        with open(log, errors='replace') as f:
+            lines = [line.rstrip() for line in f]
+    except OSError:
+        return f'no log at {log}'
+    found = [line for line in lines if _EXCEPTION_LINE.match(line.strip())]
+    if not found:
+        tail = next((line for line in reversed(lines) if line.strip()), '')
+        return f'no exception in the log; its last line: {tail[:300]}'
+    return found[-1].strip()[:500]

@@ -29,10 +29,26 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from .jobs import ExecutorOptions, Job, run_jobs
-from .runs import SINGLE_THREAD, last_validation, machine, machine_text, mim_train
+from .runs import SINGLE_THREAD, failure_cause, last_validation, machine, machine_text, mim_train
 from .stats import interval_text, paired
 
 FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+class SearchError(ValueError):
+    """A search that cannot run as given (found before any training)."""
+
+
+def parse_options(options: Sequence[str]) -> Dict:
+    """``--cfg-options`` strings (``key=value``) as MMEngine's ``DictAction`` reads them."""
+    from mmengine.config import DictAction
+    parsed = {}
+    for option in options:
+        key, _, value = option.partition('=')
+        parsed[key] = DictAction._parse_iterable(value)
+    return parsed
+
+
 MODES = ('together', 'each', 'grid')
 BASELINE = 'baseline'
 
@@ -261,8 +277,8 @@ class WeightSearch:
                         [f'randomness.seed={seed}'] + self.budget() + self.extra + options,
                         env=self.env, timeout=24 * 3600, log=osp.join(work, 'run.log'))
         if out.returncode != 0:
-            raise RuntimeError(f'mim train {package} {osp.basename(config)} failed; see '
-                               f'{work}/run.log')
+            raise RuntimeError(f'mim train {package} {osp.basename(config)} failed: '
+                               f"{failure_cause(osp.join(work, 'run.log'))} (log: {work}/run.log)")
         miou = float(last_validation(work)['mIoU'])
         with open(done, 'w') as f:
             json.dump(dict(mIoU=miou, options=options), f)
@@ -283,8 +299,36 @@ class WeightSearch:
                         [f'load_from={i}'] + self.distill_extra + c.options()))
         return jobs
 
+    def check(self, baseline: str) -> None:
+        """Build every candidate leaf (and the baseline) with the options its runs get, and run
+        one training step of the leaf, before any training: a leaf or option that cannot work
+        fails here with its own error, not after the baseline trained. ``SearchError`` says
+        which candidate and why."""
+        from mmengine.config import Config
+
+        from ..pairing.check import check_config
+        started = time.time()
+        options = self.budget() + self.extra
+        try:
+            check_config(Config.fromfile(baseline), parse_options(options), step=False)
+        except Exception as error:
+            raise SearchError(f'the baseline ({baseline}, options {options}) cannot be built: '
+                              f'{type(error).__name__}: {error}') from error
+        for index, candidate in enumerate(self.found):
+            given = options + self.distill_extra + candidate.options()
+            try:
+                check_config(Config.fromfile(self.leaf), parse_options(given), step=index == 0)
+            except Exception as error:
+                raise SearchError(
+                    f'candidate {candidate.name} ({osp.basename(self.leaf)} with {given}) cannot '
+                    f'be {"built and run" if index == 0 else "built"}: '
+                    f'{type(error).__name__}: {error}') from error
+        self.log(f'checked the baseline and {len(self.found)} candidate leaves (built, one '
+                 f'step of the leaf) in {time.time() - started:.0f} s')
+
     def run(self) -> Dict:
         baseline = self.prepare()
+        self.check(baseline)
         jobs = self.jobs(baseline)
         self.log(f'{len(jobs)} trainings: {len(self.seeds)} seeds x (baseline + '
                  f'{len(self.found)} candidates), {self.executor.workers} at a time '

@@ -24,6 +24,12 @@ MaskFormer, Mask2Former (need mmdet)   softmax(class) x sigmoid(mask) summed ove
 binary heads (``out_channels=1``)      logits z become two classes (0, z): softmax of them is
                                        (1 - sigmoid(z), sigmoid(z)), so every logit loss works
 =====================================  ==========================================================
+
+Auxiliary heads with classes of their own: STDC's detail head (``STDCHead``, boundary or not,
+2 classes) predicts no class of the data set. It keeps its class count when a pair is built for
+another data set (``set_num_classes``), and it is no "auxiliary logits" of the data set's classes
+to distil (``own_class_heads``). Besides the types listed in ``OWN_CLASS_HEADS``, an auxiliary
+head whose configured class count differs from the decode head's is taken as such a head.
 """
 import warnings
 from dataclasses import dataclass
@@ -38,6 +44,8 @@ MASK_CLASSIFICATION = ('MaskFormerHead', 'Mask2FormerHead')  # built on MMDetect
 KERNEL_HEADS = ('IterativeDecodeHead', )  # K-Net: class kernels, no per-pixel classifier
 NO_CLASSIFIER_FEATURE = MASK_CLASSIFICATION + KERNEL_HEADS
 HEAD_KEYS = ('decode_head', 'auxiliary_head')
+# auxiliary heads whose classes are their own, not the data set's (STDC's boundary/detail head)
+OWN_CLASS_HEADS = ('STDCHead', )
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,29 @@ def head_family(model: nn.Module) -> HeadFamily:
     if isinstance(heads, nn.ModuleList):
         return HeadFamily(heads[-1], f'cascade ({type(heads[-1]).__name__}, last stage)')
     return HeadFamily(heads, type(heads).__name__)
+
+
+def _last(heads):
+    return heads[-1] if isinstance(heads, (list, tuple, nn.ModuleList)) else heads
+
+
+def has_own_classes(head_type: str, head_classes, data_classes) -> bool:
+    """Whether an auxiliary head predicts classes of its own (module docstring)."""
+    return head_type in OWN_CLASS_HEADS or (
+        head_classes is not None and data_classes is not None and head_classes != data_classes)
+
+
+def own_class_heads(model: nn.Module) -> dict:
+    """{module name of an auxiliary head with classes of its own: (type, class count)}."""
+    data_classes = getattr(_last(getattr(model, 'decode_head', None)), 'num_classes', None)
+    aux = getattr(model, 'auxiliary_head', None)
+    found = {}
+    for index, head in enumerate(heads_of(aux)):
+        name = f'auxiliary_head.{index}' if isinstance(aux, nn.ModuleList) else 'auxiliary_head'
+        classes = getattr(head, 'num_classes', None)
+        if has_own_classes(type(head).__name__, classes, data_classes):
+            found[name] = (type(head).__name__, classes)
+    return found
 
 
 def dense_logits(head: nn.Module, output: Any) -> torch.Tensor:
@@ -139,8 +170,18 @@ def needs_mmdet(model_cfg) -> Optional[str]:
 
 
 def set_num_classes(model_cfg, num_classes: int) -> None:
-    """Every decode and auxiliary head predicts ``num_classes`` (binary heads keep 1 channel)."""
+    """Every decode and auxiliary head predicts ``num_classes`` (binary heads keep 1 channel;
+    auxiliary heads with classes of their own keep theirs, module docstring)."""
+    decode = model_cfg.get('decode_head')
+    data_classes = (_last(decode) or {}).get('num_classes') if decode else None
+    auxiliary = model_cfg.get('auxiliary_head')
+    own = [id(head) for head in (auxiliary if isinstance(auxiliary, (list, tuple))
+                                 else [auxiliary])
+           if isinstance(head, dict) and has_own_classes(head.get('type'),
+                                                         head.get('num_classes'), data_classes)]
     for head in head_configs(model_cfg):
+        if id(head) in own:
+            continue
         if head.get('type') in KERNEL_HEADS:  # K-Net: its sub-heads hold the classes
             nested = head.get('kernel_update_head') or []
             for sub in [head.get('kernel_generate_head')] + list(nested):

@@ -51,7 +51,7 @@ def load_model_cfg(cfg_path: str, num_classes: Optional[int] = None,
 
 @MODELS.register_module()
 def ModelFromConfig(cfg_path: str, pretrained: bool = False, num_classes: Optional[int] = None,
-                    random_init: bool = False, **kwargs):
+                    random_init: bool = False, init_cfg: Optional[dict] = None, **kwargs):
     """Build the ``model`` of another config file: the teacher or student of a distillation.
 
     MMRazor's ``dict(cfg_path=...)`` only accepts ``package::`` paths of installed OpenMMLab
@@ -65,6 +65,11 @@ def ModelFromConfig(cfg_path: str, pretrained: bool = False, num_classes: Option
     pretrained weights (no download; the teacher gets its weights from ``teacher_ckpt``
     anyway). ``pretrained=True`` (``package::`` paths only) builds with the model-zoo weights of
     that config, by URL.
+
+    ``init_cfg`` replaces the model's own (e.g. ``dict(type='Pretrained', checkpoint=...)``, the
+    initial student the pair tool writes): the runner applies it when it initialises the
+    weights, before ``load_from`` or ``--resume`` load theirs, so a resumed run continues from
+    its checkpoint (MMEngine resumes *from* ``load_from`` where both are set).
     """
     if pretrained:
         if '::' not in cfg_path:
@@ -73,6 +78,8 @@ def ModelFromConfig(cfg_path: str, pretrained: bool = False, num_classes: Option
         from mmengine.hub import get_model
         return get_model(cfg_path, pretrained=True, **kwargs)
     model_cfg, scope, _ = load_model_cfg(cfg_path, num_classes, random_init)
+    if init_cfg is not None:
+        model_cfg.init_cfg = init_cfg
     return build_in_scope(model_cfg, scope, **kwargs)
 
 

@@ -2,15 +2,19 @@
 schedule and seed, from the same initial weights.
 
 The pair tool writes, beside the leaf, one initial student (the student config's own
-initialisation under the seed) in two key layouts, the plain one for the baseline and the
-``architecture.``-prefixed one the leaf's ``load_from`` reads, and the baseline config: the
-leaf's student config for plain MMSeg (``student_config_from``, the one the export hook
-writes too) with ``load_from`` the plain initial student.
+initialisation under the seed) in two key layouts: the plain one, which the leaf's student and
+the baseline start from (their ``init_cfg``, ``leaves.initial_weights``: an initialisation, so
+``--resume`` continues from the run's own checkpoint), and the ``architecture.``-prefixed one,
+for ``load_from`` of a distillation run (the weight search and the demo give each seed's this
+way); and the baseline config: the leaf's student config for plain MMSeg
+(``student_config_from``, the one the export hook writes too) starting from the plain initial
+student.
 
 Parts the student config initialises from pretrained weights (an ImageNet backbone, by URL or
 file) are left out of the initial student: nothing is downloaded here, both runs load those
-weights themselves when they start (the same weights), and ``load_from`` (which MMEngine loads
-non-strictly) then sets every other part to the shared random draw.
+weights themselves when they start (the same weights), and the initial student (which MMEngine's
+``Pretrained`` initialisation loads non-strictly, after the parts' own) then sets every other
+part to the shared random draw.
 """
 import logging
 import os
@@ -20,7 +24,7 @@ from typing import Dict, Optional, Tuple
 import torch
 
 from ..utils.export import STUDENT_PREFIX, student_config_from
-from .leaves import anchored
+from .leaves import initial_weights
 
 
 def initial_student_paths(out: str) -> Tuple[str, str]:
@@ -87,7 +91,9 @@ def baseline_text(leaf: str, out: str, init_checkpoint: Optional[str] = None) ->
     if cfg is None:
         raise ValueError(f'{leaf}: model.architecture names no cfg_path, so the student '
                          'config cannot be derived')
-    cfg.load_from = anchored(init_checkpoint, out) if init_checkpoint else None
+    cfg.load_from = None
+    if init_checkpoint:
+        cfg.model.init_cfg = initial_weights(init_checkpoint, out)
     header = (f'# Written by tools/inspect_pair.py: the baseline of {osp.basename(leaf)}, the '
               'student trained alone with the same data, crop,\n# schedule, seed and initial '
               'weights (`mim train mmseg` this file); compare the distilled student with it.\n')

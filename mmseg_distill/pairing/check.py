@@ -5,6 +5,7 @@ import warnings
 from typing import Optional, Sequence
 
 import torch
+from mmengine.utils import import_modules_from_strings
 
 from ..methods import set_stage1_checkpoint
 from ..utils.batches import random_seg_batch
@@ -16,17 +17,57 @@ def build_leaf_model(leaf: str, stage1_checkpoint: Optional[str] = None,
     """The leaf's algorithm with a random student (no download), the teacher from
     ``teacher_checkpoint`` (random without one) and KA's encoder from ``stage1_checkpoint``."""
     from mmengine.config import Config
-    from mmengine.model import revert_sync_batchnorm
-    from mmrazor.registry import MODELS
     cfg = Config.fromfile(leaf)
+    cfg.model.teacher_ckpt = teacher_checkpoint
+    set_stage1_checkpoint(cfg.model.distiller, stage1_checkpoint)
+    return build_model_of(cfg)
+
+
+def build_model_of(cfg):
+    """The model of a loaded config as a run builds it (teacher checkpoint, stage-1 state and
+    initial student as the config names them), with a random student where that comes from a
+    config (no download), single-process (SyncBN as BatchNorm)."""
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import MODELS as ROOT_MODELS
+    from mmengine.registry import DefaultScope
     model_cfg = cfg.model
-    if model_cfg.architecture.get('type') == 'ModelFromConfig':
+    distillation = 'architecture' in model_cfg
+    if distillation and model_cfg.architecture.get('type') == 'ModelFromConfig':
         model_cfg.architecture.random_init = True
-    model_cfg.teacher_ckpt = teacher_checkpoint
-    set_stage1_checkpoint(model_cfg.distiller, stage1_checkpoint)
-    with warnings.catch_warnings():
+    if not distillation:
+        from ..models.model_from_config import drop_pretrained
+        drop_pretrained(model_cfg)
+    scope = 'mmrazor' if distillation else cfg.get('default_scope', 'mmseg')
+    with warnings.catch_warnings(), DefaultScope.overwrite_default_scope(scope):
         warnings.simplefilter('ignore')
-        return revert_sync_batchnorm(MODELS.build(model_cfg))
+        if not distillation:
+            import_modules_from_strings(f'{scope}.models', allow_failed_imports=True)
+        return revert_sync_batchnorm(ROOT_MODELS.build(model_cfg))
+
+
+def check_config(cfg, options: Optional[dict] = None, step: bool = True,
+                 crop: Optional[Sequence[int]] = None) -> None:
+    """What a run of ``cfg`` (with ``--cfg-options`` ``options``) needs before it trains: the
+    model builds (teacher checkpoint and first stage loaded, distiller checked), the training
+    and validation sets build and are not empty, and (``step``) one training step on a random
+    batch at the data config's crop (``crop``) gives finite losses. Raises what fails."""
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import DATASETS
+
+    from ..utils.data_check import crop_of, label_spec
+    if options:
+        cfg.merge_from_dict(options)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope') or 'mmseg'):
+        for loader in ('train_dataloader', 'val_dataloader'):
+            if cfg.get(loader):
+                dataset = DATASETS.build(cfg[loader].dataset)
+                if len(dataset) == 0:
+                    raise ValueError(f'{loader}.dataset is empty: check its data_root and '
+                                     'data_prefix')
+    model = build_model_of(cfg)
+    if step:
+        spec = label_spec(model)
+        one_iteration(model, crop or crop_of(cfg) or (64, 64), spec[0] if spec else 19)
 
 
 def random_batches(crop: Sequence[int], num_classes: int, count: int, batch: int = 2):

@@ -9,6 +9,7 @@ data config, ``data``). Weights come from the fragment (their sources are in its
 calibrated ones).
 """
 import os.path as osp
+import re
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -19,11 +20,12 @@ from .points import RecordingPoint
 TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
                  'test_evaluator', 'optim_wrapper', 'param_scheduler', 'train_cfg', 'test_cfg',
                  'default_hooks', 'env_cfg', 'log_processor', 'vis_backends', 'visualizer',
-                 'log_level', 'load_from', 'resume', 'randomness', 'default_scope')
+                 'log_level', 'load_from', 'resume', 'randomness', 'default_scope',
+                 'auto_scale_lr')
 DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
              'test_evaluator')
 SCHEDULE_KEYS = ('optim_wrapper', 'param_scheduler', 'train_cfg', 'test_cfg', 'default_hooks',
-                 'randomness')
+                 'randomness', 'auto_scale_lr')
 
 
 @dataclass
@@ -33,8 +35,8 @@ class Pair:
 
     File paths are as the user gave them (relative to the working directory); the leaf writes
     each so that it resolves from the leaf's own folder (``anchored``). ``seed`` is the run's
-    seed; ``init_checkpoint`` the initial student (``architecture.`` keys) the leaf starts from,
-    shared with the baseline config."""
+    seed; ``init_checkpoint`` the initial student (plain student keys) the leaf starts from (the
+    architecture's ``init_cfg``), shared with the baseline config."""
     teacher: str
     student: str
     method: str
@@ -68,6 +70,28 @@ def anchored(path: Optional[str], leaf: str) -> Optional[str]:
         return path
     relative = osp.relpath(osp.abspath(path), osp.dirname(osp.abspath(leaf)))
     return '{{ fileDirname }}/' + relative
+
+
+def initial_weights(checkpoint: str, config: str) -> dict:
+    """The ``init_cfg`` that starts a model from the initial student ``checkpoint`` (anchored to
+    ``config``'s folder). An initialisation, not ``load_from``: with ``load_from`` set,
+    MMEngine's ``--resume`` resumes from that file (no ``meta['epoch']``: ``KeyError``) instead
+    of the run's last checkpoint. The runner initialises before it loads or resumes, so a
+    resumed run continues from its own checkpoint, and ``load_from`` still overrides both."""
+    return dict(type='Pretrained', checkpoint=anchored(checkpoint, config))
+
+
+def relative_data_roots(cfg) -> Dict[str, str]:
+    """{dataloader: its dataset's ``data_root``} for the roots that are relative paths. MMSeg
+    reads those from the working directory of the run, not from the config's folder, so they
+    are the one kind of path in a leaf that does not move with it (the tool says so)."""
+    found = {}
+    for loader in DATA_KEYS[:3]:
+        dataset = (cfg.get(loader) or {}).get('dataset') or {}
+        root = dataset.get('data_root') if isinstance(dataset, dict) else None
+        if isinstance(root, str) and root and not osp.isabs(root) and '{{' not in root:
+            found[loader] = root
+    return found
 
 
 def plan(method: str, teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint],
@@ -114,8 +138,12 @@ def model_block(pair: Pair, plan_: Plan, weights: Dict[str, Tuple[float, str]],
                 data_preprocessor: Optional[dict], leaf: str) -> str:
     classes = f', num_classes={pair.num_classes}' if pair.num_classes else ''
     student, teacher = anchored(pair.student, leaf), anchored(pair.teacher, leaf)
+    init = ''
+    if pair.init_checkpoint:
+        init = f',\n        init_cfg={initial_weights(pair.init_checkpoint, leaf)!r}'
     lines = ['model = dict(',
-             f"    architecture=dict(type='ModelFromConfig', cfg_path='{student}'{classes}),",
+             f"    architecture=dict(type='ModelFromConfig', cfg_path='{student}'{classes}"
+             f'{init}),',
              f"    teacher=dict(type='ModelFromConfig', cfg_path='{teacher}'{classes}, "
              'random_init=True),',
              '    # the trained teacher (required for real training; None only for --check)',
@@ -156,8 +184,11 @@ def training_settings(student_cfg, pair: Pair, leaf: str) -> str:
     settings = {k: student_cfg[k] for k in keys}
     if pair.seed is not None:
         settings['randomness'] = dict(settings.get('randomness', {}), seed=pair.seed)
-    if pair.init_checkpoint:
-        settings['load_from'] = anchored(pair.init_checkpoint, leaf)
+    if not pair.schedule and 'auto_scale_lr' not in settings:
+        protocol = re.search(r'_(\d+)xb(\d+)-', osp.basename(pair.student))
+        if protocol:  # OpenMMLab's names give the batch the config's lr is set for
+            settings['auto_scale_lr'] = dict(
+                enable=False, base_batch_size=int(protocol[1]) * int(protocol[2]))
     # in default_hooks (merged by key), so hooks a user adds to custom_hooks never replace them:
     # the student for plain MMSeg at the end; each term's share of the task loss while training
     settings['default_hooks'] = dict(settings.get('default_hooks', {}),

@@ -5,7 +5,7 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import nn
 
-from ..models.head_families import head_family, is_point_rend
+from ..models.head_families import head_family, is_point_rend, own_class_heads
 
 
 @dataclass(frozen=True)
@@ -130,13 +130,16 @@ def inspect_model(model: nn.Module, crop: Sequence[int]) -> List[RecordingPoint]
         with torch.no_grad():
             features = model.extract_feat(torch.randn(1, 3, *crop))
             heads = list(aux) if isinstance(aux, nn.ModuleList) else [aux]
+            own = own_class_heads(model)
             for index, head in enumerate(heads):
                 prefix = f'auxiliary_head.{index}' if isinstance(aux, nn.ModuleList) \
                     else 'auxiliary_head'
                 out = head.forward(features)
                 out = out[0] if isinstance(out, (list, tuple)) else out
-                found.append((f'{prefix}.conv_seg', 'auxiliary logits', out.shape[1],
-                              tuple(out.shape[-2:])))
+                what = 'auxiliary logits'
+                if prefix in own:  # e.g. STDC's detail head: not the data set's classes
+                    what = f'{own[prefix][0]} logits ({own[prefix][1]} classes of its own)'
+                found.append((f'{prefix}.conv_seg', what, out.shape[1], tuple(out.shape[-2:])))
     return [RecordingPoint(name, what, channels, size, crop[0] // size[0] if size[0] else 0)
             for name, what, channels, size in found]
 

@@ -66,9 +66,10 @@ def student_config_from(cfg):
     distillation set (``num_classes``) and its preprocessing; everything else (pipelines,
     crop, dataloaders, evaluators, schedule, seed, runtime) as the distillation ran it, less its
     own parts (the distillation validation loop, the export / share / weight-schedule hooks,
-    the pair bases' helper keys). So ``inference_model`` preprocesses as the distillation's
-    validation did, and ``mim train mmseg`` trains the student alone on the same data and
-    schedule (the baseline). None where ``architecture`` names no config."""
+    the pair bases' helper keys), plus ``LabelCheckHook`` (a bad mask is the distillation's
+    named error when the student is trained alone too). So ``inference_model`` preprocesses as
+    the distillation's validation did, and ``mim train mmseg`` trains the student alone on the
+    same data and schedule (the baseline). None where ``architecture`` names no config."""
     from mmengine.config import Config
 
     from ..models.head_families import set_num_classes
@@ -106,6 +107,8 @@ def student_config_from(cfg):
     settings['default_hooks'] = {
         name: hook for name, hook in settings.get('default_hooks', {}).items()
         if _hook_type(hook) not in DISTILLATION_HOOKS}
+    # trained alone, the student fails on a bad mask with the error the distillation gives
+    settings['default_hooks']['check_labels'] = dict(type='mmrazor.LabelCheckHook')
     if 'custom_hooks' in settings:
         settings['custom_hooks'] = [h for h in settings['custom_hooks']
                                     if _hook_type(h) not in DISTILLATION_HOOKS]
@@ -129,7 +132,8 @@ def student_config(meta: dict):
 def export_student(checkpoint: str, out_dir: str, config_name_: Optional[str] = None,
                    date: Optional[str] = None, write_config: bool = True
                    ) -> Tuple[str, Optional[str]]:
-    """Write ``<name>_<date>-<sha256[:8]>.pth`` holding ``{'meta', 'state_dict'}`` and, where
+    """Write ``<name>_<YYYYMMDD_HHMMSS>-<sha256[:8]>.pth`` (``date``: that stamp), holding
+    ``{'meta', 'state_dict'}``, and, where
     the distillation recorded it, the student's config ``<name>.py`` beside it (with the class
     count the distillation used, so ``mim test mmseg <name>.py --checkpoint <pth>`` tests it).
 
@@ -144,7 +148,8 @@ def export_student(checkpoint: str, out_dir: str, config_name_: Optional[str] = 
     keep = {k: meta[k] for k in ('dataset_meta', 'mmengine_version', 'seed') if k in meta}
     keep.update(distilled_from=osp.basename(checkpoint), exported_by='mmseg_distill')
     os.makedirs(out_dir, exist_ok=True)
-    date = date or time.strftime('%Y%m%d')
+    # OpenMMLab's published names: <config>_<YYYYMMDD_HHMMSS>-<sha256[:8]>.pth
+    date = date or time.strftime('%Y%m%d_%H%M%S')
     tmp = osp.join(out_dir, f'.{name}.tmp.pth')
     torch.save({'meta': keep, 'state_dict': student_state_dict(state)}, tmp)
     with open(tmp, 'rb') as f:

@@ -6,10 +6,11 @@ import re
 import warnings
 from contextlib import contextmanager
 
-# MMSeg 1.2.2 heads build their losses through its own deprecated helper and warn about a
-# default: once per model built, and the project's tools build several (teacher, student,
-# leaves measured and checked)
+# MMSeg 1.2.2 heads build their losses and pixel samplers (OHEM: STDC, BiSeNet, ... configs)
+# through its own deprecated helpers and warn about a default: once per model built, and the
+# project's tools build several (teacher, student, leaves measured and checked)
 MMSEG_BUILD_NOTES = ('``build_loss`` would be deprecated soon',
+                     '``build_pixel_sampler`` would be deprecated soon',
                      'Default ``avg_non_ignore`` is False')
 # torch >= 2.12 deprecates ``broadcast_buffers``; the fragments keep ``broadcast_buffers=False``
 # deliberately (its replacement still syncs buffers at init, as the warning itself says)

@@ -3,7 +3,6 @@ import glob
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from tiny_pair import REPO
@@ -12,23 +11,6 @@ import mmseg_distill  # noqa: F401
 
 LEAVES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
                 if '/_base_/' not in p)
-
-
-@pytest.fixture(scope='module')
-def stage1_checkpoint(tmp_path_factory):
-    """KA stage-2 configs load a stage-1 auto-encoder; make one per teacher feature width."""
-    from mmrazor.models.task_modules.recorder import ModuleInputsRecorder  # noqa: F401
-
-    from mmseg_distill.models.connectors import KAAutoEncoderConnector
-    folder = tmp_path_factory.mktemp('ka')
-
-    def make(in_channels, prefix):
-        path = str(folder / f'stage1_{in_channels}.pth')
-        ae = KAAutoEncoderConnector(in_channels=in_channels)
-        torch.save({'state_dict': {prefix + k: v for k, v in ae.state_dict().items()}}, path)
-        return path
-
-    return make
 
 
 def test_there_are_configs():
@@ -56,3 +38,15 @@ def test_config_builds_without_download(path, stage1_checkpoint):
         with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
             model = MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+@pytest.mark.parametrize('path', LEAVES, ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+def test_every_leaf_states_the_batch_its_lr_is_for(path):
+    """`--auto-scale-lr` needs ``auto_scale_lr.base_batch_size``: the total batch of the
+    protocol in the leaf's name ({gpus}x b{batch})."""
+    import re
+    found = re.search(r'_(\d+)xb(\d+)-', osp.basename(path))
+    assert found, f'{path}: no {{gpus}}xb{{batch}} in the name'
+    cfg = Config.fromfile(path)
+    assert cfg.auto_scale_lr == dict(enable=False,
+                                     base_batch_size=int(found[1]) * int(found[2]))

@@ -1,6 +1,7 @@
 """Every method fragment trains what its name and comments say: built on the tiny pair, its
 losses (type, formulation, weight), recorder mappings and hooks are checked against the
 recipe each fragment's header states."""
+import os
 import os.path as osp
 
 import pytest
@@ -180,3 +181,27 @@ def test_every_fragment_runs_with_the_one_runtime_block():
         cfg = Config.fromfile(path)
         assert cfg.model_wrapper_cfg.type == 'mmrazor.DeviceAgnosticDDP', name
         assert cfg.custom_hooks[0] == dict(type='mmrazor.RNGStateHook'), name
+
+
+def _export_advice(method_dir):
+    import re
+    with open(osp.join(REPO, 'configs', method_dir, 'README.md')) as f:
+        text = f.read()
+    found = re.findall(r'```python\n(default_hooks = dict\(export_student=.*?)```', text, re.S)
+    assert len(found) == 1, f'configs/{method_dir}/README.md: no export-hook advice'
+    return found[0]
+
+
+@pytest.mark.parametrize('fragment', sorted(
+    f for f in os.listdir(FRAGMENTS) if f.endswith('.py') and not f.startswith('_')))
+def test_the_readmes_export_advice_keeps_every_hook_of_the_fragment(tmp_path, fragment):
+    """Following a method README's advice to export the student keeps the fragment's own hooks
+    (AICSD's adaptive loss weighting was lost with the old advice, a `custom_hooks` list)."""
+    from mmseg_distill.methods import all_forms
+    directory = next((m.directory for m, f in all_forms() if f.fragment == fragment), 'dsd')
+    leaf = tmp_path / 'leaf.py'
+    leaf.write_text(f"_base_ = [{osp.join(FRAGMENTS, fragment)!r}]\n" + _export_advice(directory))
+    plain = Config.fromfile(osp.join(FRAGMENTS, fragment))
+    advised = Config.fromfile(str(leaf))
+    assert advised.custom_hooks == plain.custom_hooks
+    assert advised.default_hooks.export_student.type == 'mmrazor.ExportStudentHook'

@@ -58,8 +58,10 @@ def test_a_user_leaf_builds_and_its_hooks_build_without_custom_imports(tmp_path)
     assert "HOOKS ['RNGStateHook', 'AdaptiveLossWeightHook']" in out.stdout
 
 
-def test_regular_install_layout_resolves_from_site_packages(tmp_path):
-    """A wheel (copies of the configs under .mim), imported ahead of the editable checkout."""
+@pytest.fixture(scope='module')
+def wheel(tmp_path_factory):
+    """The project's wheel, as `pip wheel .` builds it."""
+    tmp_path = tmp_path_factory.mktemp('wheel')
     # built from a copy: building in place would swap the checkout's .mim links for copies
     source = tmp_path / 'source'
     shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(
@@ -69,9 +71,58 @@ def test_regular_install_layout_resolves_from_site_packages(tmp_path):
                             '--no-build-isolation', '-q', '-w', str(wheel_dir), str(source)],
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
+    return glob.glob(str(wheel_dir / '*.whl'))[0]
+
+
+def test_the_wheel_installs_into_an_existing_stack_and_replaces_none_of_it(wheel, tmp_path):
+    """Into an environment that already has its torch, compiled mmcv and OpenMMLab stack (this
+    one), pip installs the plugin alone: every requirement is a range the stack satisfies
+    (--no-index: anything else to install would fail to resolve)."""
+    import json
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(archive.read(n).decode() for n in archive.namelist()
+                        if n.endswith('.dist-info/METADATA'))
+    requires = [line.split(':', 1)[1].strip() for line in metadata.splitlines()
+                if line.startswith('Requires-Dist:') and 'extra ==' not in line]
+    pinned = [r for r in requires if '==' in r]
+    assert not pinned, f'exact pins would replace the user\'s stack: {pinned}'
+    assert {'torch>=2.0', 'mmcv<=2.1.0,>=2.0.0rc4', 'mmsegmentation<2.0.0,>=1.2.0',
+            'mmrazor<2.0.0,>=1.0.0', 'mmengine<1.0.0,>=0.10.0'} <= set(requires)
+    report = tmp_path / 'report.json'
+    done = subprocess.run([sys.executable, '-m', 'pip', 'install', '--dry-run', '--no-index',
+                           '--disable-pip-version-check', '--report', str(report), wheel],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    install = [item['metadata']['name'] for item in json.loads(report.read_text())['install']]
+    assert install == ['mmseg_distill'], install
+
+
+def test_the_wheels_console_command_runs_the_installed_tools(wheel, tmp_path):
+    """`mmseg-distill <command>` for a pip user: the tools come with the wheel (no clone)."""
+    with zipfile.ZipFile(wheel) as archive:
+        entry_points = next(archive.read(n).decode() for n in archive.namelist()
+                            if n.endswith('.dist-info/entry_points.txt'))
+        archive.extractall(tmp_path / 'site')
+    assert 'mmseg-distill = mmseg_distill.cli:main' in entry_points
+    run = (f'import sys; sys.path.insert(0, {str(tmp_path / "site")!r})\n'
+           'from mmseg_distill import cli\n'
+           'print("TOOL", cli.tool_path("export"))\n'
+           'sys.exit(cli.main(sys.argv[1:]))')
+    out = subprocess.run([sys.executable, '-c', run, 'export', '--help'], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"TOOL {tmp_path / 'site' / 'mmseg_distill' / '.mim' / 'tools'}" in out.stdout
+    assert 'usage: mmseg-distill export' in out.stdout and 'student-only checkpoint' in out.stdout
+    wrong = subprocess.run([sys.executable, '-c', run, 'distil'], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    assert wrong.returncode == 2 and 'mmseg-distill pair TEACHER STUDENT' in wrong.stderr
+
+
+def test_regular_install_layout_resolves_from_site_packages(wheel, tmp_path):
+    """A wheel (copies of the configs under .mim), imported ahead of the editable checkout."""
     site = tmp_path / 'site'
-    with zipfile.ZipFile(glob.glob(str(wheel_dir / '*.whl'))[0]) as wheel:
-        wheel.extractall(site)
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
     assert (site / 'mmseg_distill' / '.mim' / 'configs' / '_base_' / 'distill' /
             'pixel_kd.py').is_file()
     leaf = write_leaf(tmp_path)

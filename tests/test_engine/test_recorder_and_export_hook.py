@@ -47,7 +47,9 @@ def test_export_hook_writes_the_student_of_the_last_checkpoint(tmp_path):
         logger=types.SimpleNamespace(info=logs.append, warning=logs.append))
     ExportStudentHook().after_run(runner)
     files = list((tmp_path / 'student').glob('*.pth'))
-    assert len(files) == 1 and re.fullmatch(r'pixel-kd_tiny_\d{8}-[0-9a-f]{8}\.pth', files[0].name)
+    # OpenMMLab's published pattern: <config>_<YYYYMMDD_HHMMSS>-<sha256[:8]>.pth
+    assert len(files) == 1
+    assert re.fullmatch(r'pixel-kd_tiny_\d{8}_\d{6}-[0-9a-f]{8}\.pth', files[0].name)
     exported = torch.load(files[0])
     assert set(exported['state_dict']) == set(algorithm.student.state_dict())
     assert str(files[0]) in logs[-1]

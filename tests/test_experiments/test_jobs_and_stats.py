@@ -38,6 +38,11 @@ def test_jobs_run_after_their_dependencies_and_a_failure_stops_only_its_dependan
                  poll_seconds=0.05)
     assert (first.result, second.result) == (1, 2)
     assert 'broken on purpose' in broken.error and after_broken.error == 'a dependency failed'
+    # the job's own exception in one line, not submitit's whole remote traceback
+    assert broken.error == "ValueError: invalid literal for int() with base 10: 'broken on " \
+        "purpose'"
+    failed = [line for line in lines if line.startswith('FAILED broken')]
+    assert len(failed) == 1 and '\n' not in failed[0] and 'Traceback' not in failed[0]
     assert after_broken.result is None and 'after broken: a dependency failed' in str(error.value)
     starts = [line for line in lines if line.startswith('start')]
     assert starts.index(next(s for s in starts if 'second' in s)) > \

@@ -137,6 +137,43 @@ def test_the_search_log_records_the_machine_its_numbers_came_from(tmp_path):
     assert machine_text(None) == 'machine not recorded'
 
 
+def test_a_failed_runs_cause_is_the_exception_its_log_ends_with(tmp_path):
+    from mmseg_distill.experiments.runs import failure_cause
+    log = tmp_path / 'run.log'
+    log.write_text('12/07 10:00:00 - mmengine - INFO - Iter(train) [ 20/40] loss: 1.2\n'
+                   'Traceback (most recent call last):\n  File "train.py", line 1, in <module>\n'
+                   'mmseg_distill.utils.data_check.LabelError: the mask a.png has label value(s) 9'
+                   '\n\nERROR: command failed\n')
+    assert failure_cause(str(log)) == ('mmseg_distill.utils.data_check.LabelError: the mask '
+                                       'a.png has label value(s) 9')
+    log.write_text('killed\n')
+    assert failure_cause(str(log)) == 'no exception in the log; its last line: killed'
+    assert failure_cause(str(tmp_path / 'none.log')).startswith('no log at')
+
+
+@pytest.mark.e2e  # runs the tool in a subprocess
+def test_a_leaf_that_cannot_run_fails_the_search_before_any_training(tmp_path):
+    """A recorder on a module the student does not have: named at once, nothing trained."""
+    leaf = tmp_path / 'broken.py'
+    leaf.write_text(f"_base_ = [{tiny_leaf('pixel_kd', 'pixel-kd')!r}]\n"
+                    "model = dict(distiller=dict(student_recorders=dict(logits=dict(\n"
+                    "    _delete_=True, type='ModuleOutputs', source='decode_head.no_such'))))\n")
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'search_weights.py'), str(leaf),
+           '--factors', '1', '10', '--seeds', '0', '--iters', '2',
+           '--work-dir', str(tmp_path / 'work')]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    assert 'nothing was trained: candidate x1' in done.stderr
+    assert "source 'decode_head.no_such' is not a module of the student" in done.stderr
+    assert 'Traceback' not in done.stderr and 'start seed' not in done.stdout
+    assert not list((tmp_path / 'work').glob('seed0/*/run.log'))
+    # an option that breaks every run (here: the baseline's too) is named the same way
+    done = subprocess.run(cmd[:3] + cmd[3:] + ['--cfg-options', 'train_dataloader.dataset.'
+                                               'data_prefix.img_path=nowhere'],
+                          capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
+    assert done.returncode == 2 and 'nothing was trained: the baseline' in done.stderr
+
+
 @pytest.mark.e2e
 def test_a_real_search_on_the_tiny_pair_trains_pairs_and_writes_the_leaf(tmp_path):
     """Two candidates, one seed, a few iterations: the whole path of the tool (initial
@@ -152,6 +189,9 @@ def test_a_real_search_on_the_tiny_pair_trains_pairs_and_writes_the_leaf(tmp_pat
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert '| baseline | student alone |' in done.stdout and '| x10 |' in done.stdout
     assert 'start seed 0: baseline' in done.stdout and 'left)' in done.stdout
+    assert 'checked the baseline and 2 candidate leaves' in done.stdout
+    # the record names the command as it was run, not a path the user may not have
+    assert f"by `python {osp.join(REPO, 'tools', 'search_weights.py')} " in out.read_text()
     cfg = Config.fromfile(str(out))
     assert cfg.model.distiller.distill_losses.loss_kd.loss_weight in (0.1, 10.0)
     # the runs start in the caller's working directory: the leaf's relative data_root is read

@@ -188,7 +188,7 @@ def test_every_path_the_leaf_names_resolves_from_the_leaf_wherever_it_is_run(tmp
     out = 'leaves/deep/ka_x.py'
     pair = Pair('models/t.py', 'models/s.py', 'ka', out, (64, 64), 7, 'my_configs/data.py',
                 'run/teacher.pth', 'my_configs/sched.py', seed=3,
-                init_checkpoint='leaves/deep/ka_x_init_architecture.pth')
+                init_checkpoint='leaves/deep/ka_x_init.pth')
     texts = leaf_texts(pair, *_points(), Config(dict(train_cfg=dict(max_iters=160000))),
                        schedule_cfg=Config.fromfile('my_configs/sched.py'))
     for path, text in texts:
@@ -200,12 +200,17 @@ def test_every_path_the_leaf_names_resolves_from_the_leaf_wherever_it_is_run(tmp
     assert osp.samefile(cfg.model.architecture.cfg_path, tmp_path / 'models' / 's.py')
     assert osp.samefile(cfg.model.teacher.cfg_path, tmp_path / 'models' / 't.py')
     assert osp.samefile(cfg.model.teacher_ckpt, tmp_path / 'run' / 'teacher.pth')
-    assert osp.normpath(cfg.load_from) == str(tmp_path / 'leaves/deep/ka_x_init_architecture.pth')
+    # the initial student is an initialisation, not load_from (which --resume would resume from)
+    assert cfg.get('load_from') is None
+    assert cfg.model.architecture.init_cfg.type == 'Pretrained'
+    assert osp.normpath(cfg.model.architecture.init_cfg.checkpoint) == \
+        str(tmp_path / 'leaves/deep/ka_x_init.pth')
     assert cfg.randomness.seed == 3
     checkpoint = cfg.model.distiller.connectors.teacher_autoencoder.checkpoint
     assert osp.normpath(checkpoint) == str(tmp_path / 'work_dirs/ka_x_stage1/iter_8.pth')
     stage1 = Config.fromfile(str(tmp_path / 'leaves/deep/ka_x_stage1.py'))
     assert stage1.get('load_from') is None  # stage 1 trains no student
+    assert 'init_cfg' not in stage1.model.architecture
 
 
 @pytest.mark.e2e  # runs the tool (or Python) in a subprocess
@@ -232,20 +237,23 @@ def test_relative_paths_a_baseline_and_a_bad_mask_from_a_users_folder(
                                '--schedule', 'mmseg_distill::_base_/schedules/tiny_cpu.py',
                                '--seed', 5, cwd=cwd)
     assert code == 0, err[-3000:]
-    assert '[data] scanned 32 training samples' in out
+    assert '[data] scanned all 1000 training masks' in out
     # ALW: the share at the first iteration beside the one at full weight
     assert 'share at iteration 0 (scheduled weight)' in out and '(x0)' in out
     leaf = Config.fromfile(str(cwd / 'leaves' / 'aicsd.py'))  # its _base_ resolved
-    assert leaf.randomness.seed == 5 and osp.isfile(leaf.load_from)
+    assert leaf.randomness.seed == 5 and leaf.get('load_from') is None
+    assert osp.samefile(leaf.model.architecture.init_cfg.checkpoint,
+                        cwd / 'leaves' / 'aicsd_init.pth')
     assert osp.isfile(leaf.model.teacher_ckpt) and osp.isfile(leaf.model.teacher.cfg_path)
     baseline = Config.fromfile(str(cwd / 'leaves' / 'aicsd_baseline.py'))
     assert baseline.model.type == 'EncoderDecoder' and baseline.randomness.seed == 5
     assert baseline.train_cfg == leaf.train_cfg and \
         baseline.train_dataloader == leaf.train_dataloader
-    assert osp.samefile(baseline.load_from, cwd / 'leaves' / 'aicsd_init.pth')
+    assert baseline.get('load_from') is None
+    assert osp.samefile(baseline.model.init_cfg.checkpoint, cwd / 'leaves' / 'aicsd_init.pth')
     import torch
-    plain = torch.load(baseline.load_from)['state_dict']
-    prefixed = torch.load(leaf.load_from)['state_dict']
+    plain = torch.load(baseline.model.init_cfg.checkpoint)['state_dict']
+    prefixed = torch.load(cwd / 'leaves' / 'aicsd_init_architecture.pth')['state_dict']
     assert set(prefixed) == {'architecture.' + k for k in plain}
     assert all(torch.equal(plain[k], prefixed['architecture.' + k]) for k in plain)
     # a mask value that is neither a class nor the ignore index: named, nothing written

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from tiny_pair import REPO, leaf_config
 
 from mmseg_distill import testing
@@ -113,6 +114,31 @@ def test_resume_continues_iterations_and_alw_schedule_exactly(workspace, val_int
         assert resumed[it]['loss'] == uninterrupted[it]['loss']
 
 
+def test_a_resumed_two_process_run_equals_the_uninterrupted_one(workspace):
+    """Each rank draws its own dropout masks: resumed, each must continue from its own random
+    state (rank 0's on every rank changed rank 1's masks, hence the summed gradients and rank
+    0's later losses)."""
+    cwd, teacher_ckpt = workspace
+    config = leaf_config('pixel_kd', 'pixel-kd')
+    options = SHORT + [f'model.teacher_ckpt={teacher_ckpt}']
+    two = ['--launcher', 'pytorch', '--gpus', '2']
+    full = cwd / 'ddp_full'
+    mim_train('mmrazor', config, full, cwd, options, extra=two)
+    part = cwd / 'ddp_part'
+    shutil.copytree(full, part, ignore=shutil.ignore_patterns('iter_6.pth', '*.json', '2*',
+                                                              'student'))
+    (part / 'last_checkpoint').write_text(str(part / 'iter_3.pth'))
+    state = torch.load(part / 'iter_3.pth', weights_only=False)['rng_state']
+    assert len(state['ranks']) == 2 and not torch.equal(state['ranks'][0]['torch'],
+                                                        state['ranks'][1]['torch'])
+    mim_train('mmrazor', config, part, cwd, options, extra=two + ['--resume'])
+    resumed = {r['iter']: r for r in logged_scalars(part)}
+    uninterrupted = {r['iter']: r for r in logged_scalars(full)}
+    assert sorted(resumed) == [4, 6]
+    for it in (4, 6):
+        assert resumed[it]['loss'] == uninterrupted[it]['loss']
+
+
 def test_same_seed_same_config_gives_identical_losses(workspace):
     cwd, teacher_ckpt = workspace
     config = leaf_config('pfs', 'pfs')
@@ -155,7 +181,7 @@ def test_exported_student_loads_in_plain_mmseg_and_predicts_like_the_distilled_s
     log = mim_train('mmrazor', config, work_dir, cwd,
                     SHORT + [f'model.teacher_ckpt={teacher_ckpt}'])
     path, _ = export_student(str(work_dir / 'iter_6.pth'), str(work_dir / 'zoo'), 'pixel-kd_tiny')
-    assert re.fullmatch(r'pixel-kd_tiny_\d{8}-[0-9a-f]{8}\.pth', osp.basename(path))
+    assert re.fullmatch(r'pixel-kd_tiny_\d{8}_\d{6}-[0-9a-f]{8}\.pth', osp.basename(path))
     exported = torch.load(path)
     assert set(exported) == {'meta', 'state_dict'}
 

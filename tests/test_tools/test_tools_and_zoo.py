@@ -74,3 +74,27 @@ def test_load_config_takes_files_and_package_scopes():
     by_path = load_config(osp.join(REPO, 'configs/_base_/datasets/synthetic_scenes.py'))
     assert by_scope.train_dataloader.dataset.type == by_path.train_dataloader.dataset.type
     assert load_config('mmseg::_base_/datasets/ade20k.py').dataset_type == 'ADE20KDataset'
+
+
+def test_every_tools_help_describes_it_in_whole_sentences():
+    """`--help` shows the first paragraph of the tool's docstring, whole (a first line alone
+    stopped mid-sentence), and the tools do so by the same expression."""
+    import ast
+    for path in sorted(glob.glob(osp.join(REPO, 'tools', '*.py'))):
+        with open(path) as f:
+            source = f.read()
+        doc = ast.get_docstring(ast.parse(source))
+        if 'description=' not in source:
+            continue
+        assert "description=__doc__.split('\\n\\n')[0].replace('\\n', ' ')" in source, path
+        first = doc.split('\n\n')[0].replace('\n', ' ')
+        assert first.rstrip().endswith(('.', ':')), (path, first)
+
+
+@pytest.mark.e2e  # runs the tool in a subprocess
+def test_the_transfer_tools_help_is_a_whole_sentence():
+    out = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'transfer.py'), '--help'],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert 'every relation the methods distil (``mmseg_distill.evidence``), on the same ' \
+        'validation images.' in ' '.join(out.stdout.split())

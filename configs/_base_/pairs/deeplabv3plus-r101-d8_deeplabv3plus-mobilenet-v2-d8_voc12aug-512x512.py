@@ -14,3 +14,6 @@ teacher_model = dict(
     pretrained=False)
 teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x512_40k_voc12aug/deeplabv3plus_r101-d8_512x512_40k_voc12aug_20200613_205333-faf03387.pth'  # noqa: E501
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+# the batch the schedule's lr is set for (MMSeg's VOC aug protocol, 4 GPUs x 4 images): `--auto-scale-lr` scales the lr
+# linearly to the batch a run really has (GPUs x train_dataloader.batch_size)
+auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -12,3 +12,6 @@ teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/segformer/seg
 # 8 GPUs x 2 images, as SegFormer's MMSeg config
 train_dataloader = dict(batch_size=2, num_workers=2)
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+# the batch the schedule's lr is set for (MMSeg's SegFormer ADE20K protocol, 8 GPUs x 2 images): `--auto-scale-lr` scales the lr
+# linearly to the batch a run really has (GPUs x train_dataloader.batch_size)
+auto_scale_lr = dict(enable=False, base_batch_size=16)

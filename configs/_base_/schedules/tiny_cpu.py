@@ -15,3 +15,6 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)
+# the batch the lr above is set for (this project's CPU protocol, 1 process x 4 images):
+# `--auto-scale-lr` scales the lr linearly to the batch a run really has
+auto_scale_lr = dict(enable=False, base_batch_size=4)

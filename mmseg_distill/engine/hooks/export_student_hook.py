@@ -12,7 +12,7 @@ from ...utils import export_student
 class ExportStudentHook(Hook):
     """After training, write the student-only model-zoo checkpoint of the last checkpoint.
 
-    The file, ``<work_dir>/<out_dir>/<config name>_<date>-<sha256[:8]>.pth``, holds
+    The file, ``<work_dir>/<out_dir>/<config name>_<YYYYMMDD_HHMMSS>-<sha256[:8]>.pth``, holds
     ``{'meta', 'state_dict'}`` with the ``architecture.`` prefix removed, and
     ``<config name>.py`` beside it is the student's config with the class count the
     distillation used, so plain MMSeg (``init_model``, ``mim test mmseg``) loads and tests it.

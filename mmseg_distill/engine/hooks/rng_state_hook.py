@@ -2,7 +2,8 @@ import random
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
+from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.hooks import CheckpointHook, Hook
 from mmrazor.registry import HOOKS
 
 
@@ -25,8 +26,13 @@ class RNGStateHook(Hook):
     numpy, python) is saved before each validation inside training and put back after it:
     training continues from the state it had, as it does after ``--resume``.
 
-    With DDP only rank 0 writes checkpoints, so every rank restores rank 0's state: the resumed
-    run is then deterministic but its dropout masks on ranks > 0 differ from the original's.
+    With several processes only rank 0 writes checkpoints, but each rank draws its own dropout
+    masks. So at an iteration whose end a ``CheckpointHook`` saves (its own rule: interval,
+    ``save_begin``, ``save_last``; every iteration where the runner has no such hook) every
+    rank's state is gathered to all ranks, and the checkpoint holds one per rank; after
+    ``--resume`` each rank restores its own, and the resumed run equals the uninterrupted one.
+    A checkpoint of another number of processes (or of one that held rank 0's state only)
+    gives every rank rank 0's state.
     """
 
     priority = 'VERY_HIGH'
@@ -34,15 +40,44 @@ class RNGStateHook(Hook):
     def __init__(self):
         self._pending = None
         self._before_val = None
+        self._ranks = None
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+    @staticmethod
+    def _state() -> dict:
         state = {'torch': torch.get_rng_state()}
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             state['cuda'] = torch.cuda.get_rng_state()
+        return state
+
+    @staticmethod
+    def _saves_after(runner) -> bool:
+        """Whether a checkpoint hook of the runner saves at the end of this iteration."""
+        hooks = [h for h in runner.hooks if isinstance(h, CheckpointHook)]
+        if not hooks:
+            return True
+        return any(not h.by_epoch and (
+            h.every_n_train_iters(runner, h.interval, h.save_begin) or
+            (h.save_last and h.is_last_train_iter(runner))) for h in hooks)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        # before the checkpoint hook (lower priority) of the same iteration saves; a collective,
+        # so every rank decides alike (the same iteration, the same hooks)
+        if get_world_size() > 1 and self._saves_after(runner):
+            self._ranks = all_gather_object(self._state())
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = self._state()
+        ranks = self._ranks
+        if get_world_size() > 1 and ranks and len(ranks) == get_world_size():
+            state['ranks'] = ranks
         checkpoint['rng_state'] = state
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._pending = checkpoint.get('rng_state')
+        state = checkpoint.get('rng_state')
+        ranks = (state or {}).get('ranks')
+        if ranks and len(ranks) == get_world_size():
+            state = ranks[get_rank()]
+        self._pending = state
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         if self._pending is None:

@@ -9,7 +9,7 @@ from mmrazor.registry import MODELS
 from torch import nn
 
 from ...utils import state_dict_mismatch
-from ...utils.data_check import check_batch_labels
+from ...utils.data_check import check_batch_labels, label_spec
 from ..distillers.segmentation_distiller import disable_inplace
 from .teacher_side import TeacherSide
 
@@ -47,10 +47,11 @@ class SegmentationDistill(SingleTeacherDistill):
     ``teacher_fast_path`` (default True) runs the teacher as MMSeg runs it for inference
     (``mode='tensor'``: no losses of its own, auxiliary heads only when a recorder reads one)
     where that records the very same values, else ``mode='loss'`` with the reason logged once;
-    ``teacher_precision`` ('fp32' default, 'fp16', 'bf16') runs it under autocast (its records
-    are promoted to float32 for the losses; 'fp32' adds no autocast, an outer AMP context still
-    applies); ``teacher_channels_last`` stores it in channels-last format. Precision and memory
-    format also apply to the connectors that only transform teacher records and have nothing
+    ``teacher_precision`` ('fp32' default, 'fp16', 'bf16') runs it in that precision, whatever
+    the step runs in: 'fp16'/'bf16' under autocast (its records are promoted to float32 for the
+    losses), 'fp32' with autocast switched off, so under ``--amp`` too;
+    ``teacher_channels_last`` stores it in channels-last format. Precision and memory format
+    also apply to the connectors that only transform teacher records and have nothing
     to train (KA's frozen stage-1 encoder).
     """
 
@@ -119,17 +120,16 @@ class SegmentationDistill(SingleTeacherDistill):
 
     def label_spec(self):
         """(num_classes, ignore_index) of the student's (last) decode head, or None."""
-        head = getattr(self.student, 'decode_head', None)
-        if isinstance(head, nn.ModuleList):
-            head = head[-1]
-        classes = getattr(head, 'num_classes', None)
-        return None if classes is None else (classes, getattr(head, 'ignore_index', 255))
+        return label_spec(self.student)
 
     def loss(self, batch_inputs: torch.Tensor,
              data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
         spec = self.label_spec()
         if spec is not None and data_samples:
             check_batch_labels(data_samples, *spec)
+        # the runner may have replaced recorded norm layers (SyncBN <-> BatchNorm) since the
+        # recorders were hooked
+        self.distiller.follow_replaced_modules()
         if self.teacher_trainable:
             return super().loss(batch_inputs, data_samples)
         distiller = self.distiller

@@ -23,7 +23,8 @@ class TeacherSide:
     Args:
         teacher: the frozen teacher model.
         recorders: the distiller's teacher recorder manager.
-        precision: 'fp32' (default: no autocast of its own), 'fp16' or 'bf16' (autocast).
+        precision: 'fp32' (default: autocast off, also inside the step's AMP context), 'fp16'
+            or 'bf16' (autocast).
         channels_last: store the teacher (and the given connectors) in channels-last format.
         fast_path: run MMSeg's inference path where it records what ``mode='loss'`` records.
         blocker_reasons: extra reasons that rule the fast path out (e.g. deliveries, which

@@ -12,7 +12,11 @@ sets a weight whichever method brought ``loss_kd``.
 Rules, checked when the distiller is built:
 
 - a recorder, delivery or connector that two methods define identically is shared (DSD and
-  pixel KD read the same ``logits`` recorder once); defined differently it is an error;
+  pixel KD read the same ``logits`` recorder once); defined differently it is an error. The
+  ``_scope_='mmseg_distill'`` that MMEngine stamps on every entry of a file reached through
+  ``mmseg_distill::`` says how the file was reached, not what the entry is (that scope's
+  registries find what the distiller's scope finds, ``mmseg_distill/registry.py``), so it is
+  left out of the comparison;
 - a loss belongs to one method: two methods defining the same loss name is an error (two forms
   of one method, or two methods that both distil with it), whose message names both;
 - an override (a distiller key outside ``compose``) of an entry no method defines and that
@@ -29,6 +33,9 @@ _BUILT = ('student_recorders', 'teacher_recorders', 'distill_deliveries', 'conne
           'distill_losses')
 _SHAREABLE = ('student_recorders', 'teacher_recorders', 'distill_deliveries', 'connectors')
 _DELETE = '_delete_'
+# the scope MMEngine stamps on entries loaded through ``mmseg_distill::`` (registry.SCOPE; not
+# imported from there, which imports the whole package)
+_PACKAGE_SCOPE = 'mmseg_distill'
 
 
 class CompositionError(ValueError):
@@ -40,6 +47,16 @@ def _plain(value):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _definition(value):
+    """What an entry defines, for deciding whether two methods' entries are the same one."""
+    if isinstance(value, dict):
+        return {k: _definition(v) for k, v in value.items()
+                if not (k == '_scope_' and v == _PACKAGE_SCOPE)}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_definition(v) for v in value)
     return value
 
 
@@ -86,7 +103,8 @@ def compose_terms(compose: Dict[str, dict]) -> Dict[str, dict]:
                     owner[key] = method
                     continue
                 first = owner[key]
-                if section in _SHAREABLE and _plain(entry) == merged[section][name]:
+                if section in _SHAREABLE and \
+                        _definition(entry) == _definition(merged[section][name]):
                     continue  # the same record or module: shared
                 if section == 'distill_losses':
                     raise CompositionError(

@@ -83,6 +83,8 @@ class SegmentationDistiller(ConfigurableDistiller):
             self._check_mappings(loss_forward_mappings)
         self.loss_forward_mappings = loss_forward_mappings or dict()
         self._record_versions: Dict[str, List] = {}
+        # side -> (model, recorder manager, {recorder: the module object it hooked})
+        self._hooked: Dict[str, tuple] = {}
         self.frozen_teacher_connectors = self._frozen_teacher_connectors()
         self.teacher_side = None  # SegmentationDistill's TeacherSide, when it runs one
 
@@ -158,10 +160,39 @@ class SegmentationDistiller(ConfigurableDistiller):
                     f"{side} recorder '{name}': source '{recorder.source}' is not a module of "
                     f'the {side} ({type(model).__name__}). Closest module names: {close}')
         manager.initialize(model)
+        hooked = {}
         for name, recorder in manager.recorders.items():
             if isinstance(recorder, _MODULE_RECORDERS):
                 modules[recorder.source].register_forward_hook(
                     self._version_hook(f'{side}.{name}', recorder))
+                hooked[name] = modules[recorder.source]
+        self._hooked[side] = (model, manager, hooked)
+
+    def follow_replaced_modules(self) -> List[str]:
+        """Hook every module recorder again whose source module object was replaced since it
+        was hooked; the names of those recorders.
+
+        A module recorder hooks the module *object* at its source name when the distiller is
+        built. MMEngine's runner replaces norm layers after that: one process reverts SyncBN to
+        BatchNorm (``Runner.wrap_model``), ``cfg.sync_bn`` converts BatchNorm to SyncBN in
+        several, and the fragments' wrapper reverts SyncBN on CPU. A recorder on such a layer
+        (AICSD's pair-wise term on ``decode_head.bottleneck.bn``) would then record nothing
+        ("recorded 0 value(s)") while the new layer runs unobserved. So before a step records
+        anything, each recorder's source is looked up by name again (a few attribute lookups
+        per recorder) and, where it is another object now, the recorder and its in-place check
+        are hooked on it."""
+        moved = []
+        for side, (model, manager, hooked) in self._hooked.items():
+            for name, module in hooked.items():
+                recorder = manager.recorders[name]
+                current = model.get_submodule(recorder.source)
+                if current is module:
+                    continue
+                recorder.prepare_from_model(model)  # hooks the module now at its source
+                current.register_forward_hook(self._version_hook(f'{side}.{name}', recorder))
+                hooked[name] = current
+                moved.append(f'{side}.{name}')
+        return moved
 
     def _version_hook(self, key: str, recorder):
         is_inputs = isinstance(recorder, ModuleInputsRecorder)
@@ -224,7 +255,10 @@ class SegmentationDistiller(ConfigurableDistiller):
                     'in_channel to the recorded channels.') from error
         if connector_idx is not None:
             data = data[connector_idx]
-        return data
+        # a loss may `.view` what it is given (MMRazor's ChannelWiseDivergence does); records
+        # can be strided otherwise (SegFormer's logits are channels-last: its backbone reshapes
+        # transposed token maps, and convolutions keep that layout)
+        return _contiguous(data)
 
     def compute_distill_losses(self) -> Dict[str, torch.Tensor]:
         # Identical requests (same record, same connector) are served once per step: KA maps the
@@ -254,6 +288,14 @@ class SegmentationDistiller(ConfigurableDistiller):
                     f'its inputs: {_describe_inputs(forward_mapping, kwargs)}. {error}') \
                     from error
         return losses
+
+
+def _contiguous(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.contiguous()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_contiguous(v) for v in value)
+    return value
 
 
 def _with_context(error: Exception, message: str) -> Exception:

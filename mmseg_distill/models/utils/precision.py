@@ -7,7 +7,6 @@ half-precision tensors promoted to float32. float64 inputs stay float64 (gradche
 The frozen teacher's side of a step (teacher and frozen teacher-side connectors) is the
 exception: ``teacher_autocast`` runs it in the configured ``teacher_precision``.
 """
-import contextlib
 import functools
 
 import torch
@@ -60,8 +59,9 @@ TEACHER_PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torc
 
 
 def teacher_autocast(device_type: str, precision: str):
-    """The context the frozen teacher's side of a step runs in: autocast in ``precision``, or
-    nothing for 'fp32' (an outer AMP context then still applies)."""
+    """The context the frozen teacher's side of a step runs in: autocast in ``precision``;
+    for 'fp32', autocast switched off, so the teacher runs in float32 under ``--amp`` too (the
+    step's AMP context would otherwise run it in half precision)."""
     if precision == 'fp32':
-        return contextlib.nullcontext()
+        return torch.autocast(device_type, enabled=False)
     return torch.autocast(device_type, dtype=TEACHER_PRECISIONS[precision])

@@ -87,6 +87,24 @@ def test_reduced_precision_teacher_stays_within_tolerance(precision, dtype):
         torch.testing.assert_close(value, reference_logits[0][key], rtol=0.1, atol=1e-3)
 
 
+def test_an_fp32_teacher_stays_fp32_under_the_runs_autocast():
+    """`--amp` runs the whole step under autocast; teacher_precision='fp32' keeps the teacher
+    out of it (its records bit-equal to a step without autocast), 'bf16' puts it in."""
+    batch = fake_batch()
+    plain = _algorithm('pfs', 'pfs')
+    plain.loss(*batch)
+    expected = plain.distiller.teacher_recorders.get_recorder('logits').data_buffer[0]
+    for precision, dtype in (('fp32', torch.float32), ('bf16', torch.bfloat16)):
+        algorithm = _algorithm('pfs', 'pfs', teacher_precision=precision)
+        algorithm.load_state_dict(plain.state_dict())
+        with torch.autocast('cpu', dtype=torch.bfloat16):  # what AmpOptimWrapper does
+            algorithm.loss(*batch)
+        raw = algorithm.distiller.teacher_recorders.get_recorder('logits').data_buffer[0]
+        assert raw.dtype == dtype, precision
+        if precision == 'fp32':
+            assert torch.equal(raw, expected)
+
+
 def test_channels_last_teacher_records_the_same_values():
     batch = fake_batch()
     plain = _algorithm('pixel_kd', 'pixel-kd')

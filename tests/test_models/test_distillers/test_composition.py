@@ -29,6 +29,21 @@ def test_identical_recorders_are_shared_and_every_loss_is_kept():
     assert list(flat['loss_forward_mappings']) == ['loss_kd', 'loss_csd']
 
 
+def test_the_scope_mmengine_stamps_through_the_package_prefix_does_not_make_entries_differ():
+    """A leaf inheriting one method's fragment and another's terms file through
+    ``mmseg_distill::`` gets ``_scope_='mmseg_distill'`` on some entries and not on others
+    (docs/composition.md's example did); the entries are still the same."""
+    stamped = csd_terms()
+    stamped['student_recorders'] = dict(logits=dict(LOGITS, _scope_='mmseg_distill'))
+    flat = compose_terms(dict(a=kd_terms(), b=stamped))
+    assert set(flat['distill_losses']) == {'loss_kd', 'loss_csd'}
+    # another scope can resolve the name to another class: still an error
+    elsewhere = csd_terms()
+    elsewhere['student_recorders'] = dict(logits=dict(LOGITS, _scope_='mmseg'))
+    with pytest.raises(CompositionError, match="student_recorders\\['logits'\\], differently"):
+        compose_terms(dict(a=kd_terms(), b=elsewhere))
+
+
 def test_a_loss_defined_by_two_methods_is_an_error_naming_both():
     with pytest.raises(CompositionError, match="'a' and 'b' both define the loss 'loss_kd'"):
         compose_terms(dict(a=kd_terms(), b=kd_terms(tau=4.0)))
