@@ -66,8 +66,9 @@ def check_batch_labels(data_samples, num_classes: int, ignore_index: int) -> Non
 
 
 # masks read one by one (no image, no augmentation) when the pair tool scans a training set: every
-# mask of a set up to this size (Cityscapes' 2,975 train masks, VOC aug's 10,582 are read in
-# about a minute on one core), an even spread of this many above it
+# mask of a set up to this size, an even spread of this many above it. Measured 2026-12-07 on
+# this project's 2-core CPU machine: 12 ms per 1024x2048 PNG mask (MMSeg's LoadAnnotations),
+# so Cityscapes' 2,975 training masks take about 40 s and this limit about 4 minutes
 MAX_SCANNED_MASKS = 20000
 
 
