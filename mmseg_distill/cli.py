@@ -39,7 +39,7 @@ def main(argv: Optional[List[str]] = None) -> int:
               'tools (reinstall it with pip)', file=sys.stderr)
         return 2
     saved = sys.argv
-    sys.argv = [f'mmseg-distill {argv[0]}'] + argv[1:]  # the tool's usage line names the command
+    sys.argv = [path] + argv[1:]  # runpy sets argv[0] to the tool's path anyway
     try:
         runpy.run_path(path, run_name='__main__')
     except SystemExit as done:  # the tools end with sys.exit(code)

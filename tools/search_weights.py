@@ -96,11 +96,10 @@ def main(argv=None) -> int:
     except RuntimeError as error:  # failed jobs, one line each (the logs have the rest)
         print(f'[search_weights] {error}', file=sys.stderr)
         return 1
-    # the command as it was run: `mmseg-distill search ...`, or the script's path as given
-    program = sys.argv[0] if argv is None else __file__
-    arguments = shlex.join(list(sys.argv[1:] if argv is None else argv))
-    command = (f'{program} {arguments}' if program.startswith('mmseg-distill') else
-               f'python {shlex.quote(program)} {arguments}')
+    # the command as it was run: the script's path as given (the installed tool's path when
+    # run by `mmseg-distill search`)
+    command = 'python ' + shlex.join([sys.argv[0] if argv is None else __file__] +
+                                     list(sys.argv[1:] if argv is None else argv))
     table = record(args.leaf, args.out, args.work_dir, command, shipped, found, result,
                    args.seeds)
     best = next(c for c in found if c.name == result['best'])

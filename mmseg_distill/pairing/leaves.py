@@ -270,6 +270,6 @@ def leaf_texts(pair: Pair, teacher: Sequence[RecordingPoint], student: Sequence[
         # stage 1 trains the teacher's auto-encoder only: no initial student to share
         leaf_pair = pair if path == pair.out else replace(pair, init_checkpoint=None)
         texts.append((path, header + f'_base_ = {bases!r}\n' +
-                      model_block(pair, plan_, weights.get(path, {}), preprocessor, path) +
+                      model_block(leaf_pair, plan_, weights.get(path, {}), preprocessor, path) +
                       training_settings(student_cfg, leaf_pair, path)))
     return texts

@@ -115,12 +115,12 @@ def test_resume_continues_iterations_and_alw_schedule_exactly(workspace, val_int
 
 
 def test_a_resumed_two_process_run_equals_the_uninterrupted_one(workspace):
-    """Each rank draws its own dropout masks: resumed, each must continue from its own random
-    state (rank 0's on every rank changed rank 1's masks, hence the summed gradients and rank
-    0's later losses)."""
+    """With ``randomness.diff_rank_seed=True`` each rank draws its own dropout masks: resumed,
+    each must continue from its own random state (rank 0's on every rank changed rank 1's
+    masks, hence the summed gradients and rank 0's later losses)."""
     cwd, teacher_ckpt = workspace
     config = leaf_config('pixel_kd', 'pixel-kd')
-    options = SHORT + [f'model.teacher_ckpt={teacher_ckpt}']
+    options = SHORT + [f'model.teacher_ckpt={teacher_ckpt}', 'randomness.diff_rank_seed=True']
     two = ['--launcher', 'pytorch', '--gpus', '2']
     full = cwd / 'ddp_full'
     mim_train('mmrazor', config, full, cwd, options, extra=two)

@@ -26,11 +26,13 @@ class RNGStateHook(Hook):
     numpy, python) is saved before each validation inside training and put back after it:
     training continues from the state it had, as it does after ``--resume``.
 
-    With several processes only rank 0 writes checkpoints, but each rank draws its own dropout
-    masks. So at an iteration whose end a ``CheckpointHook`` saves (its own rule: interval,
-    ``save_begin``, ``save_last``; every iteration where the runner has no such hook) every
-    rank's state is gathered to all ranks, and the checkpoint holds one per rank; after
-    ``--resume`` each rank restores its own, and the resumed run equals the uninterrupted one.
+    With several processes only rank 0 writes checkpoints, but with
+    ``randomness.diff_rank_seed=True`` (MMEngine then seeds rank r with seed + r) each rank
+    draws its own dropout masks. So at an iteration whose end a ``CheckpointHook`` saves (its
+    own rule: interval, ``save_begin``, ``save_last``; every iteration where the runner has no
+    such hook) every rank's state is gathered to all ranks, and the checkpoint holds one per
+    rank; after ``--resume`` each rank restores its own, and the resumed run equals the
+    uninterrupted one.
     A checkpoint of another number of processes (or of one that held rank 0's state only)
     gives every rank rank 0's state.
     """
