@@ -139,6 +139,22 @@ def test_a_resumed_two_process_run_equals_the_uninterrupted_one(workspace):
         assert resumed[it]['loss'] == uninterrupted[it]['loss']
 
 
+def test_recorders_on_norm_layers_follow_sync_bn_in_two_processes(workspace):
+    """``sync_bn='torch'`` makes MMEngine convert the BatchNorm layers to SyncBN (new modules)
+    and the CPU wrapper reverts them (new again): the official AICSD leaf records a norm layer
+    on both sides (the teacher's ``decode_head.bottleneck.bn``, the student's
+    ``decode_head.convs.0.bn``) and must still record on every rank."""
+    cwd, teacher_ckpt = workspace
+    work = cwd / 'sync_bn'
+    log = mim_train('mmrazor', leaf_config('aicsd', 'aicsd-official'), work, cwd,
+                    SHORT + [f'model.teacher_ckpt={teacher_ckpt}', 'sync_bn=torch'],
+                    extra=['--launcher', 'pytorch', '--gpus', '2'])
+    assert 'the distributed backend is gloo' in log
+    records = logged_scalars(work)
+    assert [r['iter'] for r in records] == [2, 4, 6]
+    assert all(math.isfinite(r['distill.loss_pa']) for r in records)
+
+
 def test_same_seed_same_config_gives_identical_losses(workspace):
     cwd, teacher_ckpt = workspace
     config = leaf_config('pfs', 'pfs')
