@@ -57,11 +57,12 @@ def user_folder(tmp_path_factory):
 def train_in_process(config, work_dir, options, resume=False):
     """What `mim train` does with the config (tools/train.py of MMSeg / MMRazor): the runner
     from the config with --cfg-options, ``--resume`` as ``cfg.resume = True``."""
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmengine.runner import Runner
+
+    from mmseg_distill.experiments.search import parse_options
     cfg = Config.fromfile(str(config))
-    cfg.merge_from_dict({k: DictAction._parse_iterable(v) for k, v in
-                         (o.split('=', 1) for o in options)})
+    cfg.merge_from_dict(parse_options(options))
     cfg.work_dir = str(work_dir)
     cfg.resume = resume
     # MMEngine keeps one visualizer per name in the process: a new one writes to this run
