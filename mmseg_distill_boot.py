@@ -6,7 +6,7 @@ environment, *before* a script such as MMRazor's ``tools/train.py`` (launched by
 reads the config, so a fix that waits for ``custom_imports`` comes too late.
 
 It must cost nothing at start-up: only ``sys`` and ``os`` are touched here; nothing is imported
-eagerly, torch included. Three fixes, each inert unless its problem is actually present:
+eagerly, torch included. Four fixes, each inert unless its problem is actually present:
 
 1. ``mmrazor.structures.quantization`` (imported by ``import mmrazor.models``) imports helpers
    that torch >= 2.0 removed from ``torch.ao.quantization``. A meta-path finder lets the real

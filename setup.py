@@ -98,6 +98,7 @@ setup(
     package_data={'mmseg_distill': ['.mim/**/*', '.mim/*']},
     install_requires=install_requires,
     extras_require={'tests': read_requirements('tests.txt'),
+                    'figures': read_requirements('figures.txt'),
                     'mim': read_requirements('mim-nodeps.txt') + read_requirements('mim.txt')},
     # the tools for a pip user, without a clone (mmseg_distill/cli.py)
     entry_points={'console_scripts': ['mmseg-distill = mmseg_distill.cli:main']},

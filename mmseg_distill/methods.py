@@ -10,12 +10,15 @@ terms live in ``configs/_base_/distill/terms/<fragment>`` under the method's nam
 (``model.distiller.compose``), so methods combine in one leaf (``methods_of('dsd+pixel_kd')``).
 A form states its fragment, leaf prefix, the distillation losses the fragment defines, the relations
 ``mmseg_distill.evidence`` measures for it, and its first stage where it has one (KA's
-auto-encoder: the stage-1 leaf prefix and the connector that loads the stage-1 checkpoint). A
-method states how the pair tool plans its leaf for a pair nobody shipped (``planner``, a
-function of ``mmseg_distill.pairing.plans``).
+auto-encoder: the stage-1 leaf prefix and the connector that loads the stage-1 checkpoint). How the
+pair tool plans a method's leaf for a pair nobody shipped is ``mmseg_distill.pairing.plans``'
+table (``PLANNERS``), beside the planners: this module is data, and imports nothing of the
+package but the composition rules it reads a distiller config with.
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
+
+from .models.distillers.composition import flat_distiller
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,6 @@ class Method:
     title: str
     compares_logits: bool  # needs teacher and student to predict the same classes
     forms: Tuple[Form, ...]
-    # the pair tool's plan for a new pair: a function of mmseg_distill.pairing.plans,
-    # (method, teacher points, student points, stage1 checkpoint, note) -> [Plan]
-    planner: str = 'plan_fragment'
     directory: str = ''
     # a published baseline the seed methods are compared with (pixel KD, CWD, DIST)
     baseline: bool = False
@@ -100,12 +100,6 @@ class Method:
     def stage1(self) -> Optional[Stage1]:
         return self.default.stage1
 
-    def plan(self, teacher, student, stage1_checkpoint: str = '', stage1_note: str = ''):
-        """The leaf plans of this method for a pair's recording points (two with a stage 1)."""
-        from .pairing import plans
-        return getattr(plans, self.planner)(self, teacher, student, stage1_checkpoint,
-                                            stage1_note)
-
 
 KA_STAGE1 = Stage1('ka-stage1', 'ka_stage1.py', 'teacher_autoencoder')
 
@@ -117,17 +111,14 @@ METHODS: Dict[str, Method] = {m.key: m for m in (
            (Form('DSD (CIRKD form)', 'dsd_cirkd.py', 'dsd', ('loss_psd', 'loss_csd'),
                  ('psd', 'csd')),
             Form('DSD (paper form)', 'dsd_paper.py', 'dsd-paper', ('loss_psd', 'loss_csd'),
-                 ('psd', 'csd'))),
-           planner='plan_dsd'),
+                 ('psd', 'csd')))),
     Method('ka', 'KA', False,
            (Form('KA (torchdistill form)', 'ka_stage2.py', 'ka-stage2',
                  ('loss_ka', 'loss_affinity'), ('ka_affinity', 'ka_cka'), KA_STAGE1),
             Form('KA (paper form)', 'ka_stage2_paper.py', 'ka-stage2-paper',
-                 ('loss_ka', 'loss_affinity'), ('ka_affinity', 'ka_cka'), KA_STAGE1)),
-           planner='plan_ka'),
+                 ('loss_ka', 'loss_affinity'), ('ka_affinity', 'ka_cka'), KA_STAGE1))),
     Method('pfs', 'PFS', True,
-           (Form('PFS', 'pfs.py', 'pfs', ('loss_pfs', 'loss_wsi'), ('pfs', 'logit_kl')), ),
-           planner='plan_classifier_features'),
+           (Form('PFS', 'pfs.py', 'pfs', ('loss_pfs', 'loss_wsi'), ('pfs', 'logit_kl')), )),
     Method('aicsd', 'AICSD', True,
            (Form('AICSD (paper)', 'aicsd_paper.py', 'aicsd', ('loss_icsd', 'loss_kd'),
                  ('icsd', 'logit_kl'), weight_schedule=True),
@@ -138,10 +129,10 @@ METHODS: Dict[str, Method] = {m.key: m for m in (
     # MMRazor's own losses, the public baselines users compare the seed methods with
     Method('cwd', 'CWD (MMRazor)', True,
            (Form('CWD (MMRazor)', 'cwd.py', 'cwd', ('loss_cwd', ), ('cwd', )), ),
-           planner='plan_same_positions', baseline=True),
+           baseline=True),
     Method('dist', 'DIST (MMRazor)', True,
            (Form('DIST (MMRazor)', 'dist.py', 'dist', ('loss_dist', ), ('dist', )), ),
-           planner='plan_same_positions', baseline=True),
+           baseline=True),
 )}
 
 
@@ -172,7 +163,6 @@ def stage1_forms() -> List[Tuple[Method, Form]]:
 def stage1_connector(distiller_cfg) -> Optional[Tuple[Stage1, dict]]:
     """(first stage, its connector's config) where a distiller config holds the connector that
     loads a first stage's checkpoint; None where it holds none."""
-    from .models.distillers.composition import flat_distiller
     connectors = flat_distiller(distiller_cfg).get('connectors', {}) or {}
     for _, form in stage1_forms():
         if form.stage1.connector in connectors:

@@ -9,14 +9,13 @@ hooks live) when a name is not found there. So every shipped config, and a user'
 inheriting one through ``mmseg_distill::``, builds whatever MMSeg, MMRazor or MMEngine
 provide, with or without a scope prefix (``mmrazor.RNGStateHook`` still works).
 
-The project registers its own objects in MMRazor's registries (``mmrazor.registry``); importing
-this module imports the package, which registers them.
+The project registers its own objects in MMRazor's registries (``mmrazor.registry``): importing
+this module registers them, since Python imports the package (``mmseg_distill/__init__.py``)
+before any module of it.
 """
 import mmrazor.registry as mmrazor_registry
 import mmseg.registry as mmseg_registry
 from mmengine.registry import Registry
-
-import mmseg_distill  # noqa: F401  (registers the package's objects in MMRazor's registries)
 
 SCOPE = 'mmseg_distill'
 

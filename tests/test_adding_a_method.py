@@ -13,7 +13,7 @@ import pytest
 import torch
 from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG
 
-from mmseg_distill.testing import TINY_PAIR
+from benchmarks.tiny import TINY_PAIR
 
 pytestmark = pytest.mark.e2e
 
@@ -153,7 +153,7 @@ def tree(tmp_path_factory):
                  'from .affinity import AffinityLoss\n', 'from .toy_l1 import ToyL1Loss\n')
     insert_after(osp.join(r, 'mmseg_distill/models/losses/__init__.py'), '__all__ = [\n',
                  "    'ToyL1Loss',\n")
-    with open(osp.join(r, 'mmseg_distill/testing/naive_reference.py'), 'a') as f:
+    with open(osp.join(r, 'benchmarks/naive_reference.py'), 'a') as f:
         f.write(NAIVE)
     tests = osp.join(r, 'tests/test_models/test_losses/test_losses.py')
     insert_after(tests, 'LOGIT_LOSSES = {\n',
@@ -191,7 +191,7 @@ def test_the_guide_names_every_place_the_toy_method_touched():
     with open(osp.join(REPO, 'docs', 'adding_a_method.md')) as f:
         guide = f.read()
     for place in ('mmseg_distill/models/losses/', 'mmseg_distill/models/losses/__init__.py',
-                  'mmseg_distill/testing/naive_reference.py',
+                  'benchmarks/naive_reference.py',
                   'tests/test_models/test_losses/test_losses.py', '`LOGIT_LOSSES`',
                   '`ALL_PAIRS`', 'configs/_base_/distill/', 'configs/_base_/distill/terms/',
                   '<key>_terms', 'mmseg_distill/methods.py',

@@ -8,8 +8,8 @@ import statistics
 import pytest
 from tiny_pair import REPO
 
-from mmseg_distill.experiments.demo import half_width
-from mmseg_distill.experiments.stats import interval_text
+from benchmarks.demo.report import half_width
+from mmseg_distill.utils.stats import interval_text
 
 RECORD = 'docs/demo_tuned_rows_2026-12-04.json'
 HEADER = '| student (2026-12-04 machine) |'
@@ -30,7 +30,7 @@ def _table_rows(path, header=HEADER):
     return rows
 
 
-@pytest.mark.parametrize('path', ['README.md', 'docs/demo.md'])
+@pytest.mark.parametrize('path', ['docs/results.md', 'docs/demo.md'])
 def test_the_2026_12_04_table_is_its_record(path):
     with open(osp.join(REPO, RECORD)) as f:
         record = json.load(f)
@@ -57,7 +57,8 @@ def _mean_and_seeds(values):
 
 
 def test_the_readme_demo_tables_are_the_committed_report():
-    """The README's first and second demo tables: every number is the committed report's."""
+    """The README's demo table and the second table of docs/results.md: every number is the
+    committed report's."""
     with open(osp.join(REPO, REPORT)) as f:
         report = json.load(f)
     rows = _table_rows('README.md', MAIN_HEADER)
@@ -70,7 +71,7 @@ def test_the_readme_demo_tables_are_the_committed_report():
         if label != 'baseline':
             assert cells[2:5] == [interval_text(entry['paired']), half_width(entry['paired']),
                                   entry['paired']['verdict']], label
-    rows = _table_rows('README.md', TUNED_HEADER)
+    rows = _table_rows('docs/results.md', TUNED_HEADER)
     tuned = {label: entry for label, entry in report['tuned'].items() if 'miou' in entry}
     assert tuned and set(rows) == set(tuned), 'the second table and the report name other rows'
     for label, entry in tuned.items():

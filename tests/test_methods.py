@@ -6,10 +6,10 @@ import pytest
 from mmengine.config import Config
 from tiny_pair import REPO
 
+from benchmarks.tiny import TINY_PAIR
 from mmseg_distill.evidence import RELATIONS
 from mmseg_distill.methods import METHODS, all_forms, form_of, stage1_connector, stage1_forms
 from mmseg_distill.models.distillers import flat_distiller
-from mmseg_distill.testing import TINY_PAIR
 
 FRAGMENTS = osp.join(REPO, 'configs', '_base_', 'distill')
 
@@ -40,10 +40,14 @@ def test_each_form_names_its_fragments_losses_relations_and_leaves(method, form)
     assert form_of(form.label) == (method, form)
 
 
-def test_a_methods_fragment_is_its_first_forms_and_keys_are_unique():
+def test_a_methods_default_is_the_form_its_shipped_leaf_distils_and_keys_are_unique():
     for method in METHODS.values():
-        assert method.fragment == method.forms[0].fragment and method.default is method.forms[0]
-        assert method.stage1 == method.forms[0].stage1
+        # the default form's leaf on the tiny pair inherits the fragment the method names, as
+        # the pair tool writes it (a method whose first form is not its shipped recipe fails)
+        leaf = osp.join(REPO, 'configs', method.default.leaf(method.directory, TINY_PAIR))
+        with open(leaf) as f:
+            bases = f.readline()
+        assert f"_base_/distill/{method.fragment}'" in bases, (method.key, bases)
     labels = [form.label for _, form in all_forms()]
     prefixes = [form.prefix for _, form in all_forms()]
     assert len(set(labels)) == len(labels) and len(set(prefixes)) == len(prefixes)

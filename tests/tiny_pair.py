@@ -1,7 +1,7 @@
-"""The tiny CPU pair for the tests (``mmseg_distill.testing``), under the names the tests use."""
+"""The tiny CPU pair for the tests (``benchmarks.tiny``), under the names the tests use."""
 from mmengine.config import Config
 
-from mmseg_distill.testing import REPO, STUDENT_CFG, TEACHER_CFG, TINY_PAIR, fake_batch, tiny_leaf
+from benchmarks.tiny import REPO, STUDENT_CFG, TEACHER_CFG, TINY_PAIR, fake_batch, tiny_leaf
 
 PAIR = TINY_PAIR
 leaf_config = tiny_leaf

@@ -3,10 +3,10 @@
     python tools/benchmark.py [--preset full|quick|gpu] [--device cpu|cuda] [--out DIR]
 
 Prints Markdown tables and writes ``benchmark.json`` and ``benchmark.md`` (and
-``scaling.png``) to ``--out``. The measurements live in ``mmseg_distill.benchmarking``:
+``scaling.png``) to ``--out``. The measurements live in ``benchmarks.speed``:
 
 * per loss (``losses``): time, peak extra memory and value of this project's implementation
-  and of the naive form (``mmseg_distill.testing.naive_reference``: explicit P x P matrices,
+  and of the naive form (``benchmarks.naive_reference``: explicit P x P matrices,
   Python loops over class pairs as the official AICSD code), the naive one under a memory budget
   (``--naive-budget-gib``) and a time limit (``--naive-timeout``); the time ratio is taken per
   round of the two timed interleaved in one process;
@@ -15,14 +15,20 @@ Prints Markdown tables and writes ``benchmark.json`` and ``benchmark.md`` (and
   of a step timed interleaved in one process;
 * scaling: PFS and the paper-form affinity against the number of positions, to 32k positions.
 
-Every measurement runs in a fresh subprocess (``mmseg_distill.benchmarking.runner``). Times are
+Every measurement runs in a fresh subprocess (``benchmarks.speed.runner``). Times are
 medians with the middle half of the repeats; a difference whose spread reaches zero is printed
 as noise.
 """
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the lab (benchmarks/) is in the clone, not in the installed package
+sys.path.insert(0, REPO)
 
 
 def main(argv=None):
-    from mmseg_distill.benchmarking.runner import parse_args, run
+    from benchmarks.speed.runner import parse_args, run
     run(parse_args(argv, description=__doc__.split('\n\n')[0].replace('\n', ' ')))
 
 

@@ -2,7 +2,7 @@
 
 A recipe weight that no source publishes is set by a rule that can be re-run: the unweighted
 value of each distillation term is averaged over the same training batches, with the trained
-teacher and the student as it starts training (``mmseg_distill.utils.shares``, the pair
+teacher and the student as it starts training (``mmseg_distill.engine.shares``, the pair
 tool's measurement), and
 
 - ``--reference REF.py``: every loss of CONFIG that REF has under the same name gets the weight
@@ -19,50 +19,13 @@ the figures.
 """
 import argparse
 import json
-import logging
-
-
-def build(config, options, seed):
-    from mmengine.logging import MMLogger
-    from mmengine.registry import DefaultScope
-    from mmengine.runner import Runner, set_random_seed
-    from mmrazor.registry import MODELS
-
-    import mmseg_distill  # noqa: F401
-    from mmseg_distill.utils import load_config
-
-    # the build logs every initialised parameter: keep the table readable
-    MMLogger.get_current_instance().setLevel(logging.WARNING)
-    cfg = load_config(config)
-    if options:
-        cfg.merge_from_dict(options)
-    set_random_seed(seed)  # torch, numpy and random: same student and same flips every run
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
-        loader = Runner.build_dataloader(cfg.train_dataloader, seed=seed)
-    return model, loader
-
-
-def measure(config, options, batches, seed):
-    """Every distillation term (``TermStats``) and the mean task loss of the student."""
-    from mmseg_distill.utils.shares import measure_terms
-    model, loader = build(config, options, seed)
-
-    def inputs():
-        for index, batch in enumerate(loader):
-            if index == batches:
-                return
-            data = model.data_preprocessor(batch, True)
-            yield data['inputs'], data['data_samples']
-
-    return measure_terms(model, inputs())
 
 
 def main():
     from mmengine.config import DictAction
 
-    from mmseg_distill.utils.shares import format_shares
+    from mmseg_distill.engine.shares import format_shares
+    from mmseg_distill.pairing.calibration import balance_weight, measure_config, reference_weights
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('config', help='a distillation config (leaf)')
     parser.add_argument('--reference', help='config whose weighted magnitudes are matched')
@@ -73,20 +36,18 @@ def main():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
 
-    terms, task = measure(args.config, args.cfg_options, args.batches, args.seed)
+    terms, task = measure_config(args.config, args.cfg_options, args.batches, args.seed)
     result = dict(config=args.config, batches=args.batches, seed=args.seed, task_loss=task,
                   terms={name: vars(t) for name, t in terms.items()}, suggested={})
     if args.reference:
-        reference, ref_task = measure(args.reference, args.cfg_options, args.batches,
-                                      args.seed)
+        reference, ref_task = measure_config(args.reference, args.cfg_options, args.batches,
+                                             args.seed)
         result['reference'] = dict(config=args.reference, task_loss=ref_task,
                                    terms={name: vars(t) for name, t in reference.items()})
-        for name, term in terms.items():
-            if name in reference:
-                result['suggested'][name] = reference[name].weighted / term.unweighted
+        result['suggested'].update(reference_weights(terms, reference))
     for rule in args.balance:
-        target, anchor = rule.split('=')
-        result['suggested'][target] = terms[anchor].weighted / terms[target].unweighted
+        target, weight = balance_weight(terms, rule)
+        result['suggested'][target] = weight
 
     print(format_shares(terms, task, f'{args.config}: mean over {args.batches} batches at the '
                         'student initialisation'))

@@ -40,11 +40,13 @@ import shlex
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the lab (benchmarks/) is in the clone, not in the installed package
+sys.path.insert(0, REPO)
 
 
 def main():
-    from mmseg_distill.experiments.demo import PRESETS, Pipeline
-    from mmseg_distill.experiments.jobs import EXECUTORS
+    from benchmarks.demo.pipeline import PRESETS, Pipeline
+    from mmseg_distill.pairing.jobs import EXECUTORS
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     preset = parser.add_mutually_exclusive_group()
     preset.add_argument('--quick', action='store_true',

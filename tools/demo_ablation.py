@@ -24,10 +24,16 @@ Writes ``<demo>/ablations/<name>/seed<s>/`` (runs and, with ``--transfer``, what
 took from the teacher) and ``<demo>/ablations/<name>/results.json``; prints the test mIoU of
 baseline, row and variant per seed with the paired differences.
 """
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the lab (benchmarks/) is in the clone, not in the installed package
+sys.path.insert(0, REPO)
 
 
 def main(argv=None):
-    from mmseg_distill.experiments.ablation import parse_args, run
+    from benchmarks.demo.ablation import parse_args, run
     run(parse_args(argv, description=__doc__.split('\n\n')[0].replace('\n', ' ')))
 
 

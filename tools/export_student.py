@@ -11,7 +11,7 @@ used. NAME defaults to the distillation config's name. Test it with MMSeg's own 
 import argparse
 
 import mmseg_distill  # noqa: F401  (torch>=2.6 safe loading of MMEngine checkpoints)
-from mmseg_distill.utils import export_student
+from mmseg_distill.engine.export import export_student
 
 
 def main():

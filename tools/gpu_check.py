@@ -23,11 +23,11 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
-from mmseg_distill.experiments.runs import logged_scalars, mim_train  # noqa: E402
+from benchmarks.tiny import CONFIGS as CFG  # noqa: E402
+from benchmarks.tiny import STUDENT_CFG, TEACHER_CFG  # noqa: E402
+from benchmarks.tiny import TINY_PAIR as PAIR  # noqa: E402
 from mmseg_distill.methods import all_forms  # noqa: E402
-from mmseg_distill.testing import CONFIGS as CFG  # noqa: E402
-from mmseg_distill.testing import STUDENT_CFG, TEACHER_CFG  # noqa: E402
-from mmseg_distill.testing import TINY_PAIR as PAIR  # noqa: E402
+from mmseg_distill.pairing.runs import logged_scalars, mim_train, schedule_options  # noqa: E402
 
 # every method form on the tiny pair (the one list, mmseg_distill.methods)
 LEAVES = [f'{method.directory}/{form.prefix}' for method, form in all_forms()]
@@ -70,10 +70,9 @@ class Checks:
     # ------------------------------------------------------------------------- helpers
     def options(self, iters, extra=()):
         data = osp.join(self.out, 'data', 'synthetic_scenes')
-        opts = [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-                f'param_scheduler.0.end={iters}', f'default_hooks.checkpoint.interval={iters}',
-                'default_hooks.logger.interval=1', 'default_hooks.visualization.draw=False',
-                'randomness.seed=0', 'env_cfg.cudnn_benchmark=False']
+        opts = schedule_options(iters, scheduler_end=True) + [
+            'default_hooks.logger.interval=1', 'default_hooks.visualization.draw=False',
+            'randomness.seed=0', 'env_cfg.cudnn_benchmark=False']
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             opts += [f'{loader}.dataset.data_root={data}',
                      f'{loader}.dataset.generator.num_train=16',
@@ -207,7 +206,7 @@ class Checks:
 
     def export_and_test(self):
         sys.path.insert(0, REPO)
-        from mmseg_distill.utils import export_student
+        from mmseg_distill.engine.export import export_student
         ckpt, val_miou = self.export_source
         path, _ = export_student(ckpt, osp.join(self.out, 'exported'),
                                  f"{EXPORTED.split('/')[1]}_tiny")

@@ -109,64 +109,6 @@ def check_inputs(args):
     return load_cfg(args.data, '--data'), load_cfg(args.schedule, '--schedule')
 
 
-def scan_data(data_cfg, num_classes, crop, student_cfg, max_masks):
-    """Scan the training masks of ``data_cfg``; the report's lines and whether it failed."""
-    from mmseg_distill.utils.data_check import crop_of, scan_training_data
-    ignore = 255
-    head = student_cfg.model.get('decode_head')
-    head = head[-1] if isinstance(head, (list, tuple)) else head  # a cascade: the last stage
-    if isinstance(head, dict):
-        ignore = head.get('ignore_index', 255)
-        num_classes = num_classes or head.get('num_classes')
-    if not num_classes:
-        return ['[data] not scanned: the class count is unknown (pass --num-classes)'], False
-    report = scan_training_data(data_cfg, num_classes, ignore, crop_of(data_cfg) or crop,
-                                max_masks=max_masks)
-    lines = [f'[data] {report.summary()}: label values 0..{num_classes - 1} and {ignore} '
-             '(ignored) expected']
-    lines += [f'[data] error: {e}' for e in report.errors]
-    lines += [f'[data] warning: {w}' for w in report.warnings]
-    return lines, bool(report.errors)
-
-
-def measure(leaf, pair, stage1_checkpoint, batches, data_cfg):
-    """Each term's share on ``leaf`` (with the first-iteration factors of a weight schedule)."""
-    from mmengine.config import Config
-    from mmengine.runner import set_random_seed
-
-    from mmseg_distill.pairing.check import build_leaf_model, measure_leaf
-    from mmseg_distill.utils.shares import apply_start_factors, schedule_start_factors
-
-    # the same random student and batches every time: --check reproduces the table's figures
-    set_random_seed(0)
-    model = build_leaf_model(leaf, stage1_checkpoint, pair.teacher_ckpt)
-    terms, task = measure_leaf(model, pair.crop, pair.num_classes or 19, batches, data_cfg)
-    factors, task_factor = schedule_start_factors(Config.fromfile(leaf))
-    apply_start_factors(terms, factors)
-    return terms, task, task_factor
-
-
-def in_band_weights(terms, calibrate, what):
-    """{loss: (weight, comment)} for the out-of-band terms (when ``calibrate``), and notes
-    naming each out-of-band term with the weight that would bring it in."""
-    from mmseg_distill.utils.shares import BAND
-    weights, notes = {}, []
-    for name, term in terms.items():
-        target = term.weight_in_band()
-        if target is None:
-            continue
-        found = (f'tools/inspect_pair.py measured {name} at {term.share:.3g} x the '
-                 f"student's task loss with the fragment's (source) weight {term.weight:g} "
-                 f'({what}); outside [{BAND[0]:g}, {BAND[1]:g}]')
-        if calibrate:
-            weight = float(f'{target:.4g}')
-            weights[name] = (weight, f'calibration: {found}, so this project sets the weight '
-                             f'that puts it at {weight / term.weight * term.share:.2g} x')
-        else:
-            notes.append(f'{found}; loss_weight={target:.4g} would bring it inside')
-    return weights, notes
-
-
 def write(texts, notes_by_leaf):
     for path, text in texts:
         notes = notes_by_leaf.get(path, [])
@@ -189,11 +131,12 @@ def write_baseline(leaf, init):
 
 
 def run(args) -> int:
-    import mmseg_distill  # noqa: F401
     from mmseg_distill.pairing import (CropTooSmall, Pair, PairError, build_random, check_crop,
                                        format_shares, format_side_by_side, inspect_model,
                                        leaf_texts)
-    from mmseg_distill.pairing.check import build_leaf_model, one_iteration, save_stage1
+    from mmseg_distill.pairing.calibration import in_band_weights, measure_leaf_shares
+    from mmseg_distill.pairing.check import (build_leaf_model, one_iteration, save_stage1,
+                                             scan_pair_data)
     torch.manual_seed(0)
     crop = tuple(args.crop)
     teacher, _ = build_random(args.teacher, args.num_classes)
@@ -214,8 +157,8 @@ def run(args) -> int:
         print(f'[inspect_pair] {error}', file=sys.stderr)
         return 2
     if data_cfg is not None:
-        lines, failed = scan_data(data_cfg, args.num_classes, crop, student_cfg,
-                                  args.scan_masks)
+        lines, failed = scan_pair_data(data_cfg, args.num_classes, crop, student_cfg,
+                                       args.scan_masks)
         print('\n'.join(lines))
         if failed:
             print('[inspect_pair] the training data has labels the model cannot learn; '
@@ -263,7 +206,8 @@ def run(args) -> int:
         if path.endswith('_stage1.py'):
             stage1 = save_stage1(build_leaf_model(path, None, args.teacher_ckpt))
             continue
-        terms, task, task_factor = measure(path, pair, stage1, args.batches, data_cfg)
+        terms, task, task_factor = measure_leaf_shares(path, pair, stage1, args.batches,
+                                                       data_cfg)
         weights[path], notes[path] = in_band_weights(terms, calibrate, what)
         changed = []
         for name, (weight, _) in weights[path].items():
@@ -291,8 +235,8 @@ def run(args) -> int:
     if data_cfg is None:  # --data scanned its masks already; else the leaf's own data
         from mmengine.config import Config
         try:
-            lines, failed = scan_data(Config.fromfile(args.out), args.num_classes, crop,
-                                      student_cfg, args.scan_masks)
+            lines, failed = scan_pair_data(Config.fromfile(args.out), args.num_classes, crop,
+                                           student_cfg, args.scan_masks)
         except Exception as error:  # best effort: the data may live on another machine
             lines, failed = [f'[check] the training data was not scanned: '
                              f'{type(error).__name__}: {error}'], False
@@ -314,7 +258,7 @@ def run(args) -> int:
             continue
         # measured as the table was (same student draw, batches and stage-1 state): the same
         # figures, now of the leaf as written
-        terms, _, _ = measure(path, pair, stage1, args.batches, data_cfg)
+        terms, _, _ = measure_leaf_shares(path, pair, stage1, args.batches, data_cfg)
         shares = ', '.join(f'{n} {t.share:.3g}' for n, t in terms.items())
         bad = {n: t for n, t in terms.items() if not t.in_band()}
         if bad and not args.allow_out_of_band:

@@ -4,6 +4,6 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${MMSEG_DISTILL_VENV:-$repo/.venv}
 cd "$repo"
-"$venv/bin/isort" --check-only --diff --quiet mmseg_distill mmseg_distill_boot.py tools tests configs setup.py
-"$venv/bin/flake8" mmseg_distill mmseg_distill_boot.py tools tests configs setup.py
+"$venv/bin/isort" --check-only --diff --quiet mmseg_distill mmseg_distill_boot.py benchmarks tools tests configs setup.py
+"$venv/bin/flake8" mmseg_distill mmseg_distill_boot.py benchmarks tools tests configs setup.py
 echo "[lint] isort and flake8 clean"

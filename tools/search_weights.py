@@ -12,7 +12,7 @@ validation split (``val_dataloader``; keep the test split out of it). Prints the
 seeds cannot tell apart from the best are marked) and writes ``--out``: a leaf over LEAF with
 the best candidate's values and a one-line record (split, command, baseline, gain, interval).
 Default keys: every distillation loss's ``loss_weight``; default factors: a log grid, 0.01x to
-100x the leaf's values (mmseg_distill/experiments/search.py says why a grid). ``--cfg-options``
+100x the leaf's values (mmseg_distill/pairing/search.py says why a grid). ``--cfg-options``
 applies to every run, the baseline's included (data paths, ...). Runs resume: a finished run
 is not trained again.
 """
@@ -25,8 +25,8 @@ import sys
 def parse_args(argv=None):
     from mmengine.config import DictAction
 
-    from mmseg_distill.experiments.jobs import EXECUTORS
-    from mmseg_distill.experiments.search import FACTORS, MODES
+    from mmseg_distill.pairing.jobs import EXECUTORS
+    from mmseg_distill.pairing.search import FACTORS, MODES
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('leaf', help='the distillation leaf config whose weights to search')
     parser.add_argument('--keys', nargs='+', metavar='KEY',
@@ -60,9 +60,9 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     import mmseg_distill  # noqa: F401
-    from mmseg_distill.experiments.jobs import ExecutorOptions
-    from mmseg_distill.experiments.search import (WeightSearch, candidates, distill_options,
-                                                  loss_weight_keys, record, value_at)
+    from mmseg_distill.pairing.jobs import ExecutorOptions
+    from mmseg_distill.pairing.search import (WeightSearch, candidates, distill_options,
+                                              loss_weight_keys, record, value_at)
     args = parse_args(argv)
     if not osp.exists(args.leaf):
         print(f'[search_weights] {args.leaf} does not exist', file=sys.stderr)
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     search = WeightSearch(args.leaf, found, args.seeds, args.work_dir, args.iters, options,
                           executor, log=lambda m: print(f'[search_weights] {m}', flush=True),
                           distill_options=distill)
-    from mmseg_distill.experiments.search import SearchError
+    from mmseg_distill.pairing.search import SearchError
     try:
         result = search.run()
     except SearchError as error:

@@ -66,6 +66,7 @@ pip_install -r "$repo/requirements/openmmlab.txt" -c "$repo/requirements/constra
 pip_install --no-deps -r "$repo/requirements/mim-nodeps.txt"
 pip_install -r "$repo/requirements/mim.txt" -c "$repo/requirements/constraints.txt"
 pip_install -r "$repo/requirements/tests.txt" -c "$repo/requirements/constraints.txt"
+pip_install -r "$repo/requirements/figures.txt" -c "$repo/requirements/constraints.txt"
 pip_install --no-deps --no-build-isolation -e "$repo"
 "$py" -c 'import mmcv._ext, mmseg, mmrazor.models, mmseg_distill; print("[setup] stack imports OK")'
 echo "$want" > "$stamp"

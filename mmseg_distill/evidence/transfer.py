@@ -88,7 +88,6 @@ def main(argv=None, description='What each student took from the teacher'):
 
     import torch
 
-    import mmseg_distill  # noqa: F401
     from mmseg_distill.evidence import left_out, measure_students
     from mmseg_distill.utils import load_config
     torch.set_grad_enabled(False)

@@ -23,7 +23,7 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
-from ..utils.export import STUDENT_PREFIX, student_config_from
+from ..engine.export import STUDENT_PREFIX, student_config_from
 from .leaves import initial_weights
 
 

@@ -7,9 +7,9 @@ from typing import Optional, Sequence
 import torch
 from mmengine.utils import import_modules_from_strings
 
+from ..engine.shares import measure_terms
 from ..methods import set_stage1_checkpoint
 from ..utils.batches import random_seg_batch
-from ..utils.shares import measure_terms
 
 
 def build_leaf_model(leaf: str, stage1_checkpoint: Optional[str] = None,
@@ -120,3 +120,24 @@ def save_stage1(model) -> str:
     path = osp.join(tempfile.mkdtemp(prefix='stage1-'), 'stage1.pth')
     torch.save({'state_dict': model.state_dict()}, path)
     return path
+
+
+def scan_pair_data(data_cfg, num_classes, crop, student_cfg, max_masks):
+    """Scan the training masks of ``data_cfg`` for the student of ``student_cfg`` (its last
+    decode head's class count and ignore index): the report's lines and whether it failed."""
+    from ..utils.data_check import crop_of, scan_training_data
+    ignore = 255
+    head = student_cfg.model.get('decode_head')
+    head = head[-1] if isinstance(head, (list, tuple)) else head  # a cascade: the last stage
+    if isinstance(head, dict):
+        ignore = head.get('ignore_index', 255)
+        num_classes = num_classes or head.get('num_classes')
+    if not num_classes:
+        return ['[data] not scanned: the class count is unknown (pass --num-classes)'], False
+    report = scan_training_data(data_cfg, num_classes, ignore, crop_of(data_cfg) or crop,
+                                max_masks=max_masks)
+    lines = [f'[data] {report.summary()}: label values 0..{num_classes - 1} and {ignore} '
+             '(ignored) expected']
+    lines += [f'[data] error: {e}' for e in report.errors]
+    lines += [f'[data] warning: {w}' for w in report.warnings]
+    return lines, bool(report.errors)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..methods import METHODS, all_forms, methods_of
-from .plans import PairError, Plan, check_pair_classes, compose_plans  # noqa: F401
+from ..utils.config_writer import BaseRef, assignment_text, merge_entries
+from .plans import PairError, Plan, check_pair_classes, compose_plans, plan_method  # noqa: F401
 from .points import RecordingPoint
 
 TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
@@ -103,10 +104,10 @@ def plan(method: str, teacher: Sequence[RecordingPoint], student: Sequence[Recor
     for each in methods:
         check_pair_classes(teacher, student, each)
     if len(methods) == 1:
-        return methods[0].plan(teacher, student, stage1_checkpoint, stage1_note)
+        return plan_method(methods[0], teacher, student, stage1_checkpoint, stage1_note)
     first_stages, parts = [], []
     for each in methods:
-        plans = each.plan(teacher, student, stage1_checkpoint, stage1_note)
+        plans = plan_method(each, teacher, student, stage1_checkpoint, stage1_note)
         first_stages += plans[:-1]
         parts.append((each, plans[-1]))
     composed = compose_plans(parts)
@@ -136,42 +137,41 @@ def weight_scheduled(fragment: str) -> bool:
 # ------------------------------------------------------------------------------ writing
 def model_block(pair: Pair, plan_: Plan, weights: Dict[str, Tuple[float, str]],
                 data_preprocessor: Optional[dict], leaf: str) -> str:
-    classes = f', num_classes={pair.num_classes}' if pair.num_classes else ''
-    student, teacher = anchored(pair.student, leaf), anchored(pair.teacher, leaf)
-    init = ''
+    classes = dict(num_classes=pair.num_classes) if pair.num_classes else {}
+    architecture = dict(type='ModelFromConfig', cfg_path=anchored(pair.student, leaf), **classes)
     if pair.init_checkpoint:
-        init = f',\n        init_cfg={initial_weights(pair.init_checkpoint, leaf)!r}'
-    lines = ['model = dict(',
-             f"    architecture=dict(type='ModelFromConfig', cfg_path='{student}'{classes}"
-             f'{init}),',
-             f"    teacher=dict(type='ModelFromConfig', cfg_path='{teacher}'{classes}, "
-             'random_init=True),',
-             '    # the trained teacher (required for real training; None only for --check)',
-             f'    teacher_ckpt={anchored(pair.teacher_ckpt, leaf)!r},']
+        architecture['init_cfg'] = initial_weights(pair.init_checkpoint, leaf)
+    model = dict(architecture=architecture,
+                 teacher=dict(type='ModelFromConfig', cfg_path=anchored(pair.teacher, leaf),
+                              **classes, random_init=True),
+                 teacher_ckpt=anchored(pair.teacher_ckpt, leaf))
+    comments = {('teacher_ckpt', ): ['the trained teacher (required for real training; None '
+                                     'only for --check)']}
     if data_preprocessor:
-        lines.append('    # the student\'s preprocessing, padded to the crop of the data config')
-        lines.append(f'    data_preprocessor={data_preprocessor!r},')
-    entries = list(plan_.distiller)
+        model['data_preprocessor'] = data_preprocessor
+        comments['data_preprocessor', ] = [
+            "the student's preprocessing, padded to the crop of the data config"]
+    distiller = {}
     if plan_.composed:
-        entries.insert(0, 'compose=dict(' + ', '.join(
-            f'{key}=_base_.{METHODS[key].terms_variable}' for key, _ in plan_.composed) + ')')
+        distiller['compose'] = {key: BaseRef(METHODS[key].terms_variable)
+                                for key, _ in plan_.composed}
+    distiller = merge_entries(distiller, plan_.distiller)
+    comments.update({('distiller', ) + path: lines for path, lines in plan_.comments.items()})
     if weights:
-        weight_lines = []
-        for name, (weight, comment) in weights.items():
-            weight_lines += [f'        # {line}' for line in comment.splitlines()]
-            weight_lines.append(f'        {name}=dict(loss_weight={weight!r}),')
-        entries.append('distill_losses=dict(\n' + '\n'.join(weight_lines) + ')')
-    if entries:
-        lines += [f'    # {note}' for note in plan_.notes]
-        lines.append('    distiller=dict(\n        ' + ',\n        '.join(entries) + '))')
-    else:
-        lines[-1] = lines[-1].rstrip(',') + ')'
+        distiller = merge_entries(distiller, dict(distill_losses={
+            name: dict(loss_weight=weight) for name, (weight, _) in weights.items()}))
+        comments.update({('distiller', 'distill_losses', name): comment.splitlines()
+                         for name, (_, comment) in weights.items()})
+    if distiller:
+        model['distiller'] = distiller
+        comments['distiller', ] = plan_.notes
+    text = assignment_text('model', model, comments)
     hooks = [METHODS[key].hooks_variable for key, fragment in plan_.composed
              if weight_scheduled(fragment)]
     if hooks:
-        lines.append('custom_hooks = _base_.custom_hooks + ' +
-                     ' + '.join(f'_base_.{name}' for name in hooks))
-    return '\n'.join(lines) + '\n'
+        text += ('custom_hooks = _base_.custom_hooks + ' +
+                 ' + '.join(f'_base_.{name}' for name in hooks) + '\n')
+    return text
 
 
 def training_settings(student_cfg, pair: Pair, leaf: str) -> str:

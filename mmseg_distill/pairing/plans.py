@@ -1,10 +1,11 @@
 """How the pair tool plans a method's leaf for a pair nobody shipped: one planner per kind of
-method, named by the method's registry entry (``Method.planner``), from the pair's recording
-points."""
+method (``PLANNERS``, by method key; ``plan_fragment`` for a method not in it), from the pair's
+recording points."""
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..methods import Method
+from ..utils.config_writer import merge_entries
 from .points import RecordingPoint, points_of
 
 
@@ -16,33 +17,33 @@ class PairError(ValueError):
 class Plan:
     """A method's leaf before it is written: the fragment and the model settings it needs."""
     fragment: str
-    distiller: List[str] = field(default_factory=list)  # entries of model.distiller
+    # what the leaf sets in model.distiller, as values (``utils.config_writer`` writes them)
+    distiller: Dict[str, Any] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)  # comment lines above the distiller
     # a composition: (method key, its form's fragment) for each composed method; the leaf
     # inherits _algorithm.py and each form's terms file instead of ``fragment``
     composed: List[Tuple[str, str]] = field(default_factory=list)
+    # comment lines above an entry of ``distiller``, by its key path in it
+    comments: Dict[Tuple[str, ...], List[str]] = field(default_factory=dict)
 
 
 def compose_plans(parts: Sequence[Tuple[Method, Plan]]) -> Plan:
     """One plan for several methods: their forms' terms composed, the entries each plan sets
-    on the distiller merged (entries of the same key are joined inside one ``dict``)."""
-    entries: Dict[str, List[str]] = {}
+    on the distiller merged key by key (two plans setting one key differently cannot be
+    merged: a ``PairError`` naming it)."""
+    merged: Dict[str, Any] = {}
+    comments: Dict[Tuple[str, ...], List[str]] = {}
     for _, part in parts:
-        for entry in part.distiller:
-            key, _, value = entry.partition('=')
-            entries.setdefault(key, []).append(value)
-    merged = []
-    for key, values in entries.items():
-        if len(values) == 1:
-            merged.append(f'{key}={values[0]}')
-            continue
-        if not all(v.startswith('dict(') and v.endswith(')') for v in values):
-            raise PairError(f'the composed methods both set model.distiller.{key}; write the '
-                            'leaf of one method and add the other by hand')
-        merged.append(f'{key}=dict(' + ',\n        '.join(v[5:-1] for v in values) + ')')
+        try:
+            merged = merge_entries(merged, part.distiller)
+        except ValueError as clash:
+            raise PairError(f'the composed methods both set model.distiller.{clash}, '
+                            'differently; write the leaf of one method and add the other by '
+                            'hand') from None
+        comments.update(part.comments)
     notes = [f'{method.key}: {note}' for method, part in parts for note in part.notes]
     return Plan('_algorithm.py', merged, notes,
-                [(method.key, part.fragment) for method, part in parts])
+                [(method.key, part.fragment) for method, part in parts], comments)
 
 
 # ------------------------------------------------------------------------------ methods
@@ -69,18 +70,18 @@ def plan_dsd(method: Method, teacher: Sequence[RecordingPoint],
     s_aux = _aux_source(student, s_logits.stride)
     feats = points_of(teacher, 'head feature') and points_of(student, 'head feature')
     if feats and t_aux and s_aux:
-        return [Plan('dsd_cirkd.py', [
-            f"student_recorders=dict(aux_logits=dict(source='{s_aux}'))",
-            f"teacher_recorders=dict(aux_logits=dict(source='{t_aux}'))"],
+        return [Plan('dsd_cirkd.py', dict(
+            student_recorders=dict(aux_logits=dict(source=s_aux)),
+            teacher_recorders=dict(aux_logits=dict(source=t_aux))),
             ["CIRKD's form: [auxiliary logits, classifier feature, logits] on both sides (the "
              "auxiliary head whose stride is closest to the logits')"])]
     if feats and t_aux:
-        return [Plan('dsd_cirkd_student_no_aux.py', [
-            f"teacher_recorders=dict(aux_logits=dict(source='{t_aux}'))"],
+        return [Plan('dsd_cirkd_student_no_aux.py', dict(
+            teacher_recorders=dict(aux_logits=dict(source=t_aux))),
             ["CIRKD's form for a student without an auxiliary head: teacher [auxiliary logits, "
              'feature, logits], student [logits, feature, logits]'])]
     if feats:
-        return [Plan('dsd_cirkd_head.py', [],
+        return [Plan('dsd_cirkd_head.py', {},
                      ["CIRKD's SegFormer form: PSD over [classifier feature, logits]"])]
     matched = _stride_matched_stages(teacher, student)
     if matched is None:
@@ -88,17 +89,15 @@ def plan_dsd(method: Method, teacher: Sequence[RecordingPoint],
                         'strides; record maps by name in the leaf config')
     module, t_index, s_index, strides = matched
 
-    def feats_of(side, indices):
-        return ',\n'.join(f"                dict(recorder='stages', from_student={side}, "
-                          f'data_idx={i})' for i in indices)
+    def feats_of(from_student, indices):
+        return [dict(recorder='stages', from_student=from_student, data_idx=i) for i in indices]
 
-    return [Plan('dsd_stages.py', [
-        f"student_recorders=dict(stages=dict(source='{module}'))",
-        f"teacher_recorders=dict(stages=dict(source='{module}'))",
-        'loss_forward_mappings=dict(\n'
-        '        loss_psd=dict(\n'
-        f"            feats_S=[\n{feats_of('True', s_index)}\n            ],\n"
-        f"            feats_T=[\n{feats_of('False', t_index)}\n            ]))"],
+    mappings = dict(loss_psd=dict(feats_S=feats_of(True, s_index),
+                                  feats_T=feats_of(False, t_index)))
+    return [Plan('dsd_stages.py', dict(
+        student_recorders=dict(stages=dict(source=module)),
+        teacher_recorders=dict(stages=dict(source=module)),
+        loss_forward_mappings=mappings),
         [f'stride-matched {module} outputs (strides {strides}): teacher indices {t_index}, '
          f'student indices {s_index} (this project\'s extension of DSD to stage maps)'])]
 
@@ -139,20 +138,17 @@ def plan_ka(method: Method, teacher, student, stage1_checkpoint: str, stage1_not
     t_feat, s_feat = _classifier_features(teacher, student, method.key)
     code = max(t_feat.channels // 2, 1)
     connector = method.stage1.connector
-    stage1 = Plan(method.stage1.fragment, [
-        f'connectors=dict({connector}=dict(in_channels={t_feat.channels}))'],
-        [f'the teacher classifier feature has {t_feat.channels} channels'])
-    stage2 = Plan(method.fragment, [
-        'connectors=dict(\n'
-        f'        {connector}=dict(\n'
-        f'            in_channels={t_feat.channels},\n'
-        f'            # the last checkpoint of the stage-1 run{stage1_note}\n'
-        f"            checkpoint='{stage1_checkpoint}'),\n"
-        f'        student_adapter=dict(in_channel={s_feat.channels}, out_channel={code}),\n'
-        f'        student_affinity_adapter=dict(in_channel={s_feat.channels}, '
-        f'out_channel={code}))'],
+    stage1 = Plan(method.stage1.fragment,
+                  dict(connectors={connector: dict(in_channels=t_feat.channels)}),
+                  [f'the teacher classifier feature has {t_feat.channels} channels'])
+    adapter = dict(in_channel=s_feat.channels, out_channel=code)
+    stage2 = Plan(method.fragment, dict(connectors={
+        connector: dict(in_channels=t_feat.channels, checkpoint=stage1_checkpoint),
+        'student_adapter': adapter, 'student_affinity_adapter': dict(adapter)}),
         [f'adapters map the student feature ({s_feat.channels} channels) to the code '
-         f'({code} channels)'])
+         f'({code} channels)'],
+        comments={('connectors', connector, 'checkpoint'): [
+            f'the last checkpoint of the stage-1 run{stage1_note}']})
     return [stage1, stage2]
 
 
@@ -178,3 +174,27 @@ def plan_same_positions(method: Method, teacher, student, *_) -> List[Plan]:
             f'stride {s_logits.stride}; pick a method that aligns maps (pixel_kd, dsd, aicsd) '
             'or a pair with the same output stride')
     return plan_fragment(method)
+
+
+# (method, teacher points, student points, stage-1 checkpoint, its note) -> [Plan]
+Planner = Callable[..., List[Plan]]
+PLANNERS: Dict[str, Planner] = {
+    'dsd': plan_dsd,
+    'ka': plan_ka,
+    'pfs': plan_classifier_features,
+    'cwd': plan_same_positions,
+    'dist': plan_same_positions,
+}
+
+
+def planner_of(method: Method) -> Planner:
+    """The planner of a method: its entry of ``PLANNERS``, else ``plan_fragment`` (the fragment
+    alone: a method whose recorders need no pair-specific setting)."""
+    return PLANNERS.get(method.key, plan_fragment)
+
+
+def plan_method(method: Method, teacher: Sequence[RecordingPoint],
+                student: Sequence[RecordingPoint], stage1_checkpoint: str = '',
+                stage1_note: str = '') -> List[Plan]:
+    """The leaf plans of one method for a pair's recording points (two with a first stage)."""
+    return planner_of(method)(method, teacher, student, stage1_checkpoint, stage1_note)

@@ -32,7 +32,6 @@ def build_random(cfg_path: str, num_classes=None):
     """(model with random weights in eval mode, its config); nothing is downloaded."""
     from mmengine.model import revert_sync_batchnorm
 
-    import mmseg_distill  # noqa: F401
     from ..models.model_from_config import build_in_scope, load_model_cfg
     model_cfg, scope, cfg = load_model_cfg(cfg_path, num_classes, random_init=True)
     model = revert_sync_batchnorm(build_in_scope(model_cfg, scope))

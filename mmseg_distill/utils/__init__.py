@@ -1,7 +1,6 @@
 from .batches import random_seg_batch
 from .checkpoint import load_state_dict_under, state_dict_mismatch
 from .config import load_config
-from .export import export_student, student_state_dict
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
@@ -21,5 +20,5 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             DefaultScope.get_instance('mmseg_distill', scope_name='mmseg_distill')
 
 
-__all__ = ['load_state_dict_under', 'state_dict_mismatch', 'export_student', 'student_state_dict',
-           'random_seg_batch', 'register_all_modules', 'load_config']
+__all__ = ['load_state_dict_under', 'state_dict_mismatch', 'random_seg_batch',
+           'register_all_modules', 'load_config']

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG, build_algorithm, fake_batch
 
 import mmseg_distill  # noqa: F401
-from mmseg_distill.testing import write_ka_stage1_checkpoint
+from benchmarks.tiny import write_ka_stage1_checkpoint
 
 FRAGMENTS = osp.join(REPO, 'configs', '_base_', 'distill')
 

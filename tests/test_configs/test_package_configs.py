@@ -2,6 +2,7 @@
 import glob
 import os
 import os.path as osp
+import re
 import shutil
 import subprocess
 import sys
@@ -132,3 +133,13 @@ def test_regular_install_layout_resolves_from_site_packages(wheel, tmp_path):
                          timeout=300, env=dict(os.environ, PYTHONWARNINGS='ignore'))
     assert out.returncode == 0, out.stderr[-3000:]
     assert f'PACKAGE {site / "mmseg_distill"}' in out.stdout
+
+
+def test_the_license_file_is_the_license_setup_declares():
+    with open(osp.join(REPO, 'setup.py')) as f:
+        declared = re.search(r"license='([^']+)'", f.read()).group(1)
+    with open(osp.join(REPO, 'LICENSE')) as f:
+        text = f.read()
+    assert declared == 'Apache License 2.0'
+    assert 'Apache License' in text and 'Version 2.0, January 2004' in text
+    assert 'END OF TERMS AND CONDITIONS' in text  # the whole text, not a mention

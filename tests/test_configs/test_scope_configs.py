@@ -40,7 +40,7 @@ for index, name in enumerate(json.loads(sys.argv[1])):
             found = stage1_connector(cfg.model.distiller)
             encoder = found[1] if found else None
             if encoder is not None and encoder.get('mode') == 'encode':
-                from mmseg_distill.testing import write_ka_stage1_checkpoint
+                from benchmarks.tiny import write_ka_stage1_checkpoint
                 set_stage1_checkpoint(cfg.model.distiller, write_ka_stage1_checkpoint(
                     osp.abspath(f"stage1_{encoder['in_channels']}.pth"),
                     encoder['in_channels'], encoder['checkpoint_prefix']))

@@ -75,7 +75,7 @@ def test_a_real_scale_leaf_trains_a_step_in_one_process(leaf, data_root, tmp_pat
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from mmseg_distill.testing import training_records
+    from benchmarks.tiny import training_records
     cfg = Config.fromfile(leaf)
     small_run(cfg, data_root, str(tmp_path), stage1_checkpoint)
     Runner.from_cfg(cfg).train()

@@ -62,7 +62,7 @@ def test_export_of_a_retargeted_student_writes_its_config_and_names_it_after_the
     from mmseg.apis import init_model
     from tiny_pair import STUDENT_CFG, TEACHER_CFG
 
-    from mmseg_distill.utils import export_student
+    from mmseg_distill.engine.export import export_student
     leaf = tmp_path / 'pixel-kd_r18_mbv2_1xb4-40_synthetic-64x64.py'
     leaf.write_text(
         f"_base_ = [{osp.join(REPO, 'configs/_base_/distill/pixel_kd.py')!r}]\n"

@@ -7,7 +7,7 @@ import sys
 import pytest
 from tiny_pair import REPO, STUDENT_CFG, TEACHER_CFG
 
-from mmseg_distill.utils.shares import BAND, INSIDE, TermStats, format_shares, task_loss
+from mmseg_distill.engine.shares import BAND, INSIDE, TermStats, format_shares, task_loss
 
 TOOL = osp.join(REPO, 'tools', 'inspect_pair.py')
 

@@ -15,7 +15,7 @@ import torch
 from tiny_pair import REPO, TEACHER_CFG
 from user_data import data_config, write_mmseg_folder
 
-from mmseg_distill import testing
+from benchmarks import tiny
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def train_in_process(config, work_dir, options, resume=False):
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from mmseg_distill.experiments.search import parse_options
+    from mmseg_distill.pairing.search import parse_options
     cfg = Config.fromfile(str(config))
     cfg.merge_from_dict(parse_options(options))
     cfg.work_dir = str(work_dir)
@@ -68,7 +68,7 @@ def train_in_process(config, work_dir, options, resume=False):
     # MMEngine keeps one visualizer per name in the process: a new one writes to this run
     cfg.visualizer.name = f'visualizer_{work_dir}'
     Runner.from_cfg(cfg).train()
-    return {r['iter']: r for r in testing.training_records(str(work_dir))}
+    return {r['iter']: r for r in tiny.training_records(str(work_dir))}
 
 
 @pytest.mark.parametrize('which,val_interval', [
@@ -101,9 +101,9 @@ def test_two_processes_validate_what_mim_test_of_the_checkpoint_and_the_export_g
     validation must be the model its checkpoint (rank 0's) and its export hold."""
     cwd, _ = user_folder
     work = cwd / 'work_dirs' / 'ddp'
-    out = testing.mim_train('mmrazor', 'leaves/kd.py', work, cwd, SHORT,
-                            extra=['--launcher', 'pytorch', '--gpus', '2'], timeout=900,
-                            env=dict(os.environ, OMP_NUM_THREADS='1'))
+    out = tiny.mim_train('mmrazor', 'leaves/kd.py', work, cwd, SHORT,
+                         extra=['--launcher', 'pytorch', '--gpus', '2'], timeout=900,
+                         env=dict(os.environ, OMP_NUM_THREADS='1'))
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-4000:]
     val = re.findall(r'Iter\(val\) .*? mIoU: ([0-9.]+)', log)
@@ -113,7 +113,7 @@ def test_two_processes_validate_what_mim_test_of_the_checkpoint_and_the_export_g
     tests = []
     for package, config, checkpoint in (('mmrazor', 'leaves/kd.py', work / 'iter_4.pth'),
                                         ('mmseg', str(work / 'student' / 'kd.py'), exported[0])):
-        done = subprocess.run([testing.MIM, 'test', package, config, '--checkpoint',
+        done = subprocess.run([tiny.MIM, 'test', package, config, '--checkpoint',
                                str(checkpoint), '--work-dir', str(work / f'test_{package}')],
                               cwd=cwd, capture_output=True, text=True, timeout=600,
                               env=dict(os.environ, OMP_NUM_THREADS='1'))

@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from mmseg_distill import testing
+from benchmarks import tiny
 
 
 @pytest.fixture
 def demo_main(monkeypatch):
-    import mmseg_distill.experiments.demo as demo
+    import benchmarks.demo.pipeline as demo
     seen = []
 
     class Recorded:
@@ -23,7 +23,7 @@ def demo_main(monkeypatch):
 
     monkeypatch.setattr(demo, 'Pipeline', Recorded)
     spec = importlib.util.spec_from_file_location(
-        'demo_tool', osp.join(testing.REPO, 'tools', 'demo.py'))
+        'demo_tool', osp.join(tiny.REPO, 'tools', 'demo.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
 
@@ -31,7 +31,7 @@ def demo_main(monkeypatch):
         monkeypatch.setattr(sys, 'argv', ['demo.py'] + list(argv))
         tool.main()
         args = seen[-1]
-        return args.preset, args.forms, osp.relpath(args.out, testing.REPO)
+        return args.preset, args.forms, osp.relpath(args.out, tiny.REPO)
 
     return main
 

@@ -10,24 +10,24 @@ import pytest
 import torch
 from tiny_pair import REPO, leaf_config
 
-from mmseg_distill import testing
+from benchmarks import tiny
 from mmseg_distill.methods import all_forms, stage1_forms
 
 pytestmark = pytest.mark.e2e
 
 
-MIM = testing.MIM
+MIM = tiny.MIM
 SHORT = ['train_cfg.max_iters=6', 'train_cfg.val_interval=6', 'default_hooks.logger.interval=2',
          'default_hooks.checkpoint.interval=3', 'train_dataloader.batch_size=2']
 
 
 def mim_train(package, config, work_dir, cwd, options=(), extra=()):
-    out = testing.mim_train(package, config, work_dir, cwd, options, extra, timeout=600)
+    out = tiny.mim_train(package, config, work_dir, cwd, options, extra, timeout=600)
     assert out.returncode == 0, (out.stdout[-4000:], out.stderr[-4000:])
     return out.stdout + out.stderr
 
 
-logged_scalars = testing.training_records
+logged_scalars = tiny.training_records
 
 
 @pytest.fixture(scope='module')
@@ -189,7 +189,7 @@ def test_exported_student_loads_in_plain_mmseg_and_predicts_like_the_distilled_s
     from tiny_pair import STUDENT_CFG
 
     import mmseg_distill  # noqa: F401
-    from mmseg_distill.utils import export_student
+    from mmseg_distill.engine.export import export_student
 
     cwd, teacher_ckpt = workspace
     work_dir = cwd / 'export'

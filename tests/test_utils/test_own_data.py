@@ -296,7 +296,7 @@ def test_the_exported_config_is_the_one_the_student_was_trained_and_validated_wi
     from mmengine.dataset import Compose
     from mmseg.apis import inference_model, init_model
 
-    from mmseg_distill.utils import export_student
+    from mmseg_distill.engine.export import export_student
     leaf = _retargeted_leaf(tmp_path)
     cfg = Config.fromfile(str(leaf))
     with warnings.catch_warnings():
@@ -353,8 +353,8 @@ def test_ka_stage1_exports_nothing(tmp_path):
 def test_alw_shares_are_shown_at_the_first_iteration_and_at_full_weight():
     from mmengine.config import Config
 
-    from mmseg_distill.utils.shares import (TermStats, apply_start_factors, format_shares,
-                                            schedule_start_factors)
+    from mmseg_distill.engine.shares import (TermStats, apply_start_factors, format_shares,
+                                             schedule_start_factors)
     cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/distill/aicsd_paper.py'))
     factors, task_factor = schedule_start_factors(cfg)
     assert factors == {'loss_kd': 1.0, 'loss_icsd': 0.0} and task_factor == 0.0

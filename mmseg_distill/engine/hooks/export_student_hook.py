@@ -5,7 +5,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
 
-from ...utils import export_student
+from ..export import export_student
 
 
 @HOOKS.register_module()

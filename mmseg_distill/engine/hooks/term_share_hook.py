@@ -4,7 +4,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
 
-from ...utils.shares import BAND
+from ..shares import BAND
 
 
 def _value(value) -> float:

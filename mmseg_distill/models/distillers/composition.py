@@ -68,16 +68,6 @@ def _strip_delete(value):
     return value
 
 
-def _owner_of_loss(loss: str) -> str:
-    """Which registered methods ship a loss of this name (for the error message)."""
-    try:
-        from ...methods import all_forms
-    except ImportError:  # pragma: no cover - the registry is part of the package
-        return ''
-    owners = sorted({method.title for method, form in all_forms() if loss in form.losses})
-    return f' ({loss} is a term of {", ".join(owners)})' if owners else ''
-
-
 def compose_terms(compose: Dict[str, dict]) -> Dict[str, dict]:
     """The union of the methods' terms, section by section (the rules in the module doc)."""
     merged: Dict[str, dict] = {section: {} for section in SECTIONS}
@@ -109,7 +99,7 @@ def compose_terms(compose: Dict[str, dict]) -> Dict[str, dict]:
                 if section == 'distill_losses':
                     raise CompositionError(
                         f"model.distiller.compose: '{first}' and '{method}' both define the "
-                        f"loss '{name}'{_owner_of_loss(name)}. A leaf distils each "
+                        f"loss '{name}'. A leaf distils each "
                         'term once: compose a method once and in one form (two forms of one '
                         'method, or two methods that both carry this term, cannot be '
                         'combined); keep one of them, or rename the loss (and its '

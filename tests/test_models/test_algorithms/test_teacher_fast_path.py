@@ -144,7 +144,7 @@ def test_ka_stage1_does_not_run_the_unused_student():
 
 def _ka_stage2(tmp_path, **options):
     """KA stage 2 on the tiny pair with a (random) stage-1 auto-encoder saved under tmp_path."""
-    from mmseg_distill.testing import write_ka_stage1_checkpoint
+    from benchmarks.tiny import write_ka_stage1_checkpoint
 
     def with_stage1(cfg):
         encoder_cfg = cfg.distiller.connectors.teacher_autoencoder

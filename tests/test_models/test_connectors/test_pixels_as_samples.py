@@ -3,8 +3,8 @@ import pytest
 import torch
 from mmrazor.models.losses import DISTLoss
 
+from benchmarks import naive_reference as naive
 from mmseg_distill.models.connectors import PixelsAsSamplesConnector
-from mmseg_distill.testing import naive_reference as naive
 
 
 def test_every_position_becomes_a_row_of_class_scores():

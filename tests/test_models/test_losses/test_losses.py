@@ -4,12 +4,12 @@ import torch
 from mmrazor.registry import MODELS
 
 import mmseg_distill  # noqa: F401  (registers)
+from benchmarks import naive_reference as naive
 from mmseg_distill.models.losses import (AffinityLoss, AutoEncoderReconstructionLoss,
                                          InterClassSimilarityLoss, KnowledgeAdaptationLoss,
                                          PairwiseSimilarityLoss, PixelFeatureSimilarityLoss,
                                          PixelSimilarityLoss, PixelwiseKDLoss,
                                          WeightedSoftImitationLoss)
-from mmseg_distill.testing import naive_reference as naive
 
 LOGIT_LOSSES = {
     'PixelwiseKDLoss': (dict(tau=2.0), lambda s, t: naive.pixel_kd(s, t, tau=2.0)),

@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmrazor.models.losses import ChannelWiseDivergence
 
-from mmseg_distill.testing import naive_reference as naive
+from benchmarks import naive_reference as naive
 
 
 @pytest.mark.parametrize('tau', [1.0, 4.0])

@@ -7,11 +7,12 @@ import os.path as osp
 
 import pytest
 
-from mmseg_distill import testing
-from mmseg_distill.experiments.demo import Pipeline
-from mmseg_distill.experiments.stats import paired
-from mmseg_distill.experiments.tuned import CHOSEN, MISSING
+from benchmarks import tiny
+from benchmarks.demo.pipeline import Pipeline
+from benchmarks.demo.report import wall_text
+from benchmarks.demo.tuned import CHOSEN, MISSING
 from mmseg_distill.methods import METHODS, stage1_forms
+from mmseg_distill.utils.stats import paired
 
 STAGE = stage1_forms()[0][1].stage1  # the first stage the demo trains per seed (KA's)
 
@@ -104,7 +105,7 @@ def test_a_row_whose_search_changed_its_weights_trains_again_with_them(pipeline)
 def test_the_demos_own_search_writes_logs_its_regime_check_accepts(tmp_path, monkeypatch):
     """--search runs the search at the demo's regime; the logs it writes must pass the check
     that keeps logs of other regimes out (a mismatch would drop every searched row)."""
-    from mmseg_distill.experiments import search as search_module
+    from mmseg_distill.pairing import search as search_module
     args = argparse.Namespace(quick=True, seeds=[0], out=str(tmp_path), jobs=1, force=False,
                               search=True)
     pipe = Pipeline(args)
@@ -120,7 +121,7 @@ def test_the_demos_own_search_writes_logs_its_regime_check_accepts(tmp_path, mon
     # the demo's folder inside "the repository", as a user's work_dirs/demo is: the committed
     # log's command must not carry the machine's absolute paths
     with monkeypatch.context() as patch:
-        patch.setattr(testing, 'REPO', str(tmp_path))
+        patch.setattr(tiny, 'REPO', str(tmp_path))
         pipe.search()
     pipe.jobs()
     assert pipe.searched == str(tmp_path / 'search')
@@ -150,31 +151,31 @@ def test_every_committed_search_log_is_read_at_the_regime_of_the_preset_that_nam
     its row from the second table without a word in the committed docs (the first round's logs
     moved with its regime to the short preset when the full preset changed regime)."""
 
-    from mmseg_distill.experiments.demo import PRESETS
-    from mmseg_distill.experiments.tuned import choose, search_log
+    from benchmarks.demo.pipeline import PRESETS
+    from benchmarks.demo.tuned import choose, search_log
     from mmseg_distill.methods import all_forms
     checked = set()
     for name, preset in PRESETS.items():
         if not preset['searched']:
             continue
-        folder = osp.join(testing.REPO, 'docs', 'weight_search', preset['searched'])
+        folder = osp.join(tiny.REPO, 'docs', 'weight_search', preset['searched'])
         for method, form in all_forms():
-            leaf = testing.tiny_leaf(method.directory, form.prefix)
+            leaf = tiny.tiny_leaf(method.directory, form.prefix)
             if not osp.exists(search_log(folder, leaf)):
                 continue
             choice = choose(folder, leaf, form.label, preset)
             assert choice.status == CHOSEN, (name, form.label, choice.reason)
             checked.add(osp.realpath(search_log(folder, leaf)))
     # and no committed log belongs to no preset
-    committed = glob.glob(osp.join(testing.REPO, 'docs', 'weight_search', '*', 'search_*.json'))
+    committed = glob.glob(osp.join(tiny.REPO, 'docs', 'weight_search', '*', 'search_*.json'))
     assert checked and checked == {osp.realpath(p) for p in committed}
 
 
 def test_an_ablation_pairs_with_every_form_at_the_regime_of_its_demo_run(tmp_path):
     """docs/demo.md's ablations were measured against the first round's runs: reproducing them
     needs every form at that regime (--preset short), not at the full preset's."""
-    from mmseg_distill.experiments.ablation import demo_pipeline, parse_args
-    from mmseg_distill.experiments.demo import PRESETS
+    from benchmarks.demo.ablation import demo_pipeline, parse_args
+    from benchmarks.demo.pipeline import PRESETS
     from mmseg_distill.methods import all_forms
     for preset in ('full', 'short'):
         args = parse_args(['variant', '--row', 'KA (paper form)', '--preset', preset,
@@ -196,24 +197,24 @@ def test_the_wall_time_names_reused_runs_that_no_invocation_trained(tmp_path):
 
     pipe, ledger = invocation(['seed0/dsd'], ['seed0/baseline', 'seed0/pixel-kd'])
     assert pipe.untracked_runs(ledger) == ['seed0/baseline', 'seed0/pixel-kd']
-    assert '2 runs reused that none of these invocations trained' in pipe.wall_text(
+    assert '2 runs reused that none of these invocations trained' in wall_text(
         ledger, pipe.untracked_runs(ledger))
     pipe, ledger = invocation(['seed0/pixel-kd'], ['seed0/baseline', 'seed0/dsd'])
     assert [entry['trained'] for entry in ledger] == [['seed0/dsd'], ['seed0/pixel-kd']]
     untracked = pipe.untracked_runs(ledger)
     assert untracked == ['seed0/baseline']
-    text = pipe.wall_text(ledger, untracked)
+    text = wall_text(ledger, untracked)
     assert 'training 1 run;' in text and '1 run reused that none' in text
     # every reused run trained by a listed invocation: nothing to name
     pipe, ledger = invocation([], ['seed0/dsd', 'seed0/pixel-kd'])
     assert pipe.untracked_runs(ledger) == []
-    assert 'reused' not in pipe.wall_text(ledger, [])
+    assert 'reused' not in wall_text(ledger, [])
 
 
 def test_an_ablation_of_the_searched_weights_starts_from_them_and_pairs_with_their_run(
         tmp_path, monkeypatch):
-    from mmseg_distill.experiments import ablation
-    from mmseg_distill.experiments.ablation import demo_pipeline, parse_args, row_runs
+    from benchmarks.demo import ablation
+    from benchmarks.demo.ablation import demo_pipeline, parse_args, row_runs
 
     def rows(row, *flags):
         args = parse_args(['variant', '--row', row, '--seeds', '0', '1', '--out', str(tmp_path),

@@ -6,7 +6,8 @@ from functools import partial
 
 import pytest
 
-from mmseg_distill.experiments import ExecutorOptions, Job, paired, run_jobs
+from mmseg_distill.pairing.jobs import ExecutorOptions, Job, run_jobs
+from mmseg_distill.utils.stats import paired
 
 
 def test_paired_interval_is_the_t_interval_of_the_differences():

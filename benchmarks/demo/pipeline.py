@@ -2,9 +2,9 @@
 ``tools/demo.py`` runs (its docstring describes the steps and outputs) and
 ``tools/demo_ablation.py`` extends: the data, the teacher, per seed one initial student shared
 by the baseline and every method form of the registry (same weights, same data order), the
-transfer measurement, the paired report. Its jobs run through ``experiments.jobs`` (submitit:
-locally two single-threaded jobs at a time, or on Slurm), so a job's numbers depend only on
-its config and seed."""
+transfer measurement, the paired report. Its jobs run through ``mmseg_distill.pairing.jobs``
+(submitit: locally two single-threaded jobs at a time, or on Slurm), so a job's numbers depend
+only on its config and seed."""
 import glob
 import json
 import os
@@ -15,12 +15,14 @@ import subprocess
 import sys
 import time
 
-from .. import testing
-from ..methods import METHODS, all_forms, default_forms
-from .jobs import ExecutorOptions, Job, run_jobs
-from .runs import SINGLE_THREAD, last_validation, machine, machine_text, mim_train, slug
-from .stats import interval_text, paired
-from .tuned import CHOSEN, MISSING, choose
+from benchmarks import tiny
+from mmseg_distill.methods import METHODS, all_forms, default_forms
+from mmseg_distill.pairing.jobs import ExecutorOptions, Job, run_jobs
+from mmseg_distill.pairing.runs import (SINGLE_THREAD, last_validation, machine, mim_train,
+                                        schedule_options, slug)
+from mmseg_distill.utils.stats import paired
+from . import figures, report
+from .tuned import CHOSEN, choose
 
 # the regime, chosen on the tune split ('val'; the measurements: docs/demo.md, round two:
 # batch 8, 2,000 iterations, lr 0.03 is the one that resolves one point). ``forms``: the
@@ -56,73 +58,6 @@ def preset_name(args) -> str:
     return name
 
 
-def source_commit():
-    """The repository's commit, marked when the working tree differs from it."""
-    def git(*args):
-        return subprocess.run(['git', '-C', testing.REPO] + list(args), capture_output=True,
-                              text=True).stdout.strip()
-    commit = git('rev-parse', '--short', 'HEAD')
-    if not commit:
-        return None
-    changed = git('status', '--porcelain', '--untracked-files=no')
-    return commit + (' (with uncommitted changes)' if changed else '')
-
-
-def half_width(d):
-    return 'n/a' if d['low'] is None else f"{(d['high'] - d['low']) / 2:.2f}"
-
-
-def runs(count):
-    return f"{count} run{'' if count == 1 else 's'}"
-
-
-def tuned_markdown(tuned):
-    """The second table and the answer to 'does each seed method beat pixel KD at its searched
-    weight?'."""
-    if not tuned:
-        return []
-    lines = ['Every row at the weights the weight search chose for it on the tune split '
-             '(`tools/search_weights.py`, factors of the shipped weights scaled together; '
-             "'shipped run': the search kept the shipped weights, so the row is the first "
-             "table's run):", '',
-             '| student | chosen | test mIoU mean (per seed) | to the baseline, 95% CI | '
-             'half-width | to pixel KD at its searched weight, 95% CI | '
-             'to its shipped weights, 95% CI |',
-             '| --- | --- | --- | --- | --- | --- | --- |']
-    for label, entry in tuned.items():
-        if 'miou' not in entry:
-            why = entry['log'] if entry['status'] == MISSING else entry['reason']
-            lines.append(f"| {label} | {entry['status']}: {why} | | | | | |")
-            continue
-        chosen = ', '.join(f"{k.split('.')[-2]}={v:.4g}" for k, v in entry['values'].items())
-        chosen = f"{entry['candidate']} ({chosen}){'; shipped run' if entry['shipped_run'] else ''}"
-        to_kd = interval_text(entry['to_pixel_kd']) if 'to_pixel_kd' in entry else ''
-        to_shipped = interval_text(entry['to_shipped']) if 'to_shipped' in entry else ''
-        lines.append(f"| {label} | {chosen} | {entry['mean']:.2f} "
-                     f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | "
-                     f"{interval_text(entry['paired'])} | {half_width(entry['paired'])} | "
-                     f"{to_kd} | {to_shipped} |")
-    answers = []
-    for label, entry in tuned.items():
-        if entry['baseline_method'] or 'to_pixel_kd' not in entry:
-            continue
-        d = entry['to_pixel_kd']
-        if d['low'] is None:
-            answers.append(f"{label}: {d['mean']:+.2f} mIoU against pixel KD at its searched "
-                           'weight (one seed, no interval)')
-            continue
-        word = {'gain': 'beats', 'loss': 'loses to'}.get(d['verdict'], 'is not told apart from')
-        answers.append(f'{label} {word} pixel KD at its searched weight ({interval_text(d)} mIoU)')
-    missing = [label for label, entry in tuned.items()
-               if not entry['baseline_method'] and 'to_pixel_kd' not in entry]
-    if answers:
-        lines += ['', 'Does each seed method beat tuned pixel KD? ' + '; '.join(answers) + '.']
-    if missing:
-        lines += ['', f"Not answered (no usable search log, or pixel KD's is missing): "
-                  f"{', '.join(missing)}."]
-    return lines
-
-
 class Pipeline:
 
     def __init__(self, args):
@@ -148,7 +83,7 @@ class Pipeline:
         # own searches (--search)
         self.searched = (osp.join(self.out, 'search') if getattr(args, 'search', False) else
                          getattr(args, 'searched', None) or (
-                             osp.join(testing.REPO, 'docs', 'weight_search',
+                             osp.join(tiny.REPO, 'docs', 'weight_search',
                                       self.preset['searched'])
                              if self.preset['searched'] else None))
         self.choices = {}
@@ -176,11 +111,9 @@ class Pipeline:
         p = self.preset
         gen = dict(num_train=p['num_train'], num_val=p['num_val'], num_test=p['num_test'],
                    size=p['size'], seed=0)
-        opts = [f'train_cfg.max_iters={iters}',
-                f'train_cfg.val_interval={iters}', f'param_scheduler.0.end={iters}',
-                f'default_hooks.checkpoint.interval={iters}', 'default_hooks.logger.interval=50',
-                'default_hooks.visualization.draw=False',
-                f"train_dataloader.batch_size={p['batch']}"]
+        opts = schedule_options(iters, scheduler_end=True) + [
+            'default_hooks.logger.interval=50', 'default_hooks.visualization.draw=False',
+            f"train_dataloader.batch_size={p['batch']}"]
         if lr is not None:
             opts.append(f'optim_wrapper.optimizer.lr={lr}')
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -211,7 +144,7 @@ class Pipeline:
         import torch
         from mmengine.runner import set_random_seed
 
-        from ..models import ModelFromConfig
+        from mmseg_distill.models import ModelFromConfig
         plain = osp.join(self.out, 'init', f'student_seed{seed}.pth')
         prefixed = osp.join(self.out, 'init', f'student_seed{seed}_architecture.pth')
         if not osp.exists(prefixed) or self.args.force:
@@ -223,7 +156,7 @@ class Pipeline:
             MMLogger.get_current_instance().setLevel(logging.WARNING)
             os.makedirs(osp.dirname(plain), exist_ok=True)
             set_random_seed(seed)
-            model = ModelFromConfig(testing.STUDENT_CFG)
+            model = ModelFromConfig(tiny.STUDENT_CFG)
             model.init_weights()
             state = model.state_dict()
             torch.save({'state_dict': state}, plain)
@@ -232,7 +165,7 @@ class Pipeline:
         return plain, prefixed
 
     def leaf(self, directory, prefix):
-        return testing.tiny_leaf(directory, prefix)
+        return tiny.tiny_leaf(directory, prefix)
 
     def stage1_checkpoint(self, seed, stage):
         return osp.join(self.out, f'seed{seed}', stage.prefix,
@@ -243,7 +176,7 @@ class Pipeline:
         work = lambda *parts: osp.join(self.out, *parts)  # noqa: E731
         teacher_ckpt = work('teacher', f"iter_{p['teacher_iters']}.pth")
         teacher = Job('teacher', lambda: self.train(
-            'mmseg', testing.TEACHER_CFG, work('teacher'), p['teacher_iters'], 0,
+            'mmseg', tiny.TEACHER_CFG, work('teacher'), p['teacher_iters'], 0,
             p['teacher_lr']), priority=100)
         jobs = [teacher]
         self.runs = {}  # (seed, row) -> work dir
@@ -257,7 +190,7 @@ class Pipeline:
             baseline_dir = work(f'seed{seed}', 'baseline')
             self.runs[seed, 'baseline'] = baseline_dir
             seed_jobs = [Job(f'seed {seed}: baseline', lambda s=seed, d=baseline_dir, i=plain:
-                             self.train('mmseg', testing.STUDENT_CFG, d, p['student_iters'],
+                             self.train('mmseg', tiny.STUDENT_CFG, d, p['student_iters'],
                                         s, p['student_lr'], [f'load_from={i}']), priority=50)]
             stage1_jobs = {}
             for stage in self.stages:
@@ -322,7 +255,8 @@ class Pipeline:
     def search(self):
         """``--search``: the weight search of every row on the tune split, at the demo's
         regime, into <out>/search (the teacher and the first stages it needs trained first)."""
-        from .search import WeightSearch, candidates, distill_options, loss_weight_keys, record
+        from mmseg_distill.pairing.search import (WeightSearch, candidates, distill_options,
+                                                  loss_weight_keys, record)
         p = self.preset
         teacher_ckpt = osp.join(self.out, 'teacher', f"iter_{p['teacher_iters']}.pth")
         seeds = p['search_seeds']
@@ -339,14 +273,14 @@ class Pipeline:
             shipped = loss_weight_keys(leaf)
             found = candidates(shipped, p['search_factors'])
             command = ' '.join(
-                ['python tools/search_weights.py', osp.relpath(leaf, testing.REPO),
+                ['python tools/search_weights.py', osp.relpath(leaf, tiny.REPO),
                  '--factors'] + [f'{f:g}' for f in p['search_factors']] + ['--seeds'] +
                 [str(s) for s in seeds] + ['--iters', str(p['student_iters']),
                                            '--teacher-ckpt', teacher_ckpt] +
                 (['--stage1-ckpt', stage1] if stage1 else []) +
                 ['--work-dir', self.searched, '--cfg-options'] + options)
             # the log is committed: paths relative to the repository run from any clone
-            command = command.replace(testing.REPO + os.sep, '')
+            command = command.replace(tiny.REPO + os.sep, '')
             self.log(f'weight search of {form.label}: {len(found)} candidates x '
                      f'{len(seeds)} seed(s) on the tune split')
             result = WeightSearch(
@@ -361,7 +295,7 @@ class Pipeline:
         p = self.preset
         path = osp.join(self.out, 'test_split_data.py')
         with open(path, 'w') as f:
-            data = osp.join(testing.CONFIGS, '_base_/datasets/synthetic_scenes.py')
+            data = osp.join(tiny.CONFIGS, '_base_/datasets/synthetic_scenes.py')
             f.write(f"_base_ = [{data!r}]\n"
                     f"generator = dict(num_train={p['num_train']}, num_val={p['num_val']}, "
                     f"num_test={p['num_test']}, size={p['size']}, seed=0)\n"
@@ -381,10 +315,10 @@ class Pipeline:
         for (s, row), run_dir in self.runs.items():
             if s != seed:
                 continue
-            students += ['--student', slug(row), testing.STUDENT_CFG,
+            students += ['--student', slug(row), tiny.STUDENT_CFG,
                          osp.join(run_dir, f'iter_{iters}.pth')]
             pre_relu.append(f'{slug(row)}=decode_head.convs.0.bn')
-        cmd = [sys.executable, '-m', 'mmseg_distill.evidence.transfer', testing.TEACHER_CFG,
+        cmd = [sys.executable, '-m', 'mmseg_distill.evidence.transfer', tiny.TEACHER_CFG,
                teacher_ckpt, '--data', self.data_config(), '--out', out,
                '--pre-relu'] + pre_relu + students
         if stage1_ckpt:
@@ -401,7 +335,7 @@ class Pipeline:
                                slurm_partition=getattr(self.args, 'slurm_partition', None))
 
     def run(self):
-        from ..datasets.synthetic_scenes import generate
+        from mmseg_distill.datasets.synthetic_scenes import generate
         os.makedirs(self.out, exist_ok=True)
         p = self.preset
         self.log(f"data: {p['num_train']} train / {p['num_val']} tune / {p['num_test']} test "
@@ -473,7 +407,7 @@ class Pipeline:
             rows[row] = entry
         teacher = dict(miou=self.miou(teacher_dir), per_class=self.per_class(teacher_dir))
         ledger = self.wall_ledger()
-        summary = dict(preset=self.preset_name, seeds=seeds, commit=source_commit(),
+        summary = dict(preset=self.preset_name, seeds=seeds, commit=report.source_commit(),
                        command=getattr(self.args, 'command', None), machine=machine(),
                        tuned=self.tuned_rows(miou),
                        preset_cfg=self.preset, teacher=teacher,
@@ -484,11 +418,11 @@ class Pipeline:
                        cost=self.costs())
         with open(osp.join(self.out, 'results.json'), 'w') as f:
             json.dump(summary, f, indent=1)
-        markdown = self.markdown(summary)
+        markdown = report.markdown(summary)
         with open(osp.join(self.out, 'results.md'), 'w') as f:
             f.write(markdown + '\n')
-        self.plot(summary)
-        self.qualitative()
+        figures.plot(summary, self.out)
+        figures.qualitative(self)
         print(markdown)
         self.log(f'wrote {self.out}/results.md, results.json, paired.png, miou.png, '
                  'qualitative.png')
@@ -503,7 +437,7 @@ class Pipeline:
                 continue
             choice = self.choices[form.label]
             entry = dict(status=choice.status, reason=choice.reason,
-                         log=osp.relpath(choice.log, testing.REPO), baseline_method=method.baseline)
+                         log=osp.relpath(choice.log, tiny.REPO), baseline_method=method.baseline)
             if choice.status == CHOSEN:
                 if choice.changes_weights:
                     values = [self.miou(self.tuned_runs[s, form.label]) for s in self.seeds]
@@ -546,70 +480,6 @@ class Pipeline:
         tracked = {run for entry in ledger for run in entry.get('trained', ())}
         return sorted(set(self.reused) - tracked)
 
-    @staticmethod
-    def wall_text(ledger, untracked=()):
-        total = sum(entry['minutes'] for entry in ledger)
-        outside = (f'; {runs(len(untracked))} reused that none of these invocations trained '
-                   '(made in this folder by another command; their time is in no total here)'
-                   if untracked else '')
-        if len(ledger) == 1:
-            return f'{total:.1f} min wall time on this machine{outside}'
-        training = [e for e in ledger if e['trained_runs']]
-        rest = [e for e in ledger if not e['trained_runs']]
-        parts = [f"{e['minutes']:.1f} min training {runs(e['trained_runs'])}" for e in training]
-        if rest:
-            parts.append(f"{sum(e['minutes'] for e in rest):.1f} min in {len(rest)} "
-                         'invocation(s) that trained nothing (evaluation, transfer, report)')
-        return f"{total:.1f} min wall time on this machine ({'; '.join(parts)}){outside}"
-
-    def markdown(self, s):
-        p, seeds = s['preset_cfg'], s['seeds']
-        base = s['rows']['baseline']
-        quick = s['preset'] == 'quick'
-        lines = [
-            f"Commit {s.get('commit') or 'unknown'}; command `{s.get('command') or 'n/a'}`; "
-            f"{machine_text(s.get('machine'))} (other CPUs give other digits: "
-            'docs/reproducibility.md).',
-            '',
-            f"Procedural scenes, 7 classes, {p['size']}x{p['size']}; preset {s['preset']}"
-            + (' (a smoke run, not evidence)' if quick else '') +
-            f"; seeds {seeds}; test split of {p['num_test']} images; "
-            f"{self.wall_text(s['wall'], s.get('untracked_runs', ()))}.", '',
-            f"Teacher (DeepLabV3 R18-tiny, {s['cost']['teacher']['params_m']:.3f} M params): "
-            f"{s['teacher']['miou']:.2f} mIoU on the test split; per class: " +
-            ', '.join(f'{k} {v:.1f}' for k, v in s['teacher']['per_class'].items()) + '.', '',
-            '| student (FCN MobileNetV2-tiny, '
-            f"{s['cost']['student']['params_m']:.3f} M params) | test mIoU mean (per seed) | "
-            'paired difference to the baseline, 95% CI | half-width | verdict |',
-            '| --- | --- | --- | --- | --- |',
-            f"| baseline | {base['mean']:.2f}" +
-            (f" +- {base['std']:.2f} sd" if base['std'] is not None else '') +
-            f" ({', '.join(f'{v:.2f}' for v in base['miou'])}) | | | |"]
-        for row, entry in s['rows'].items():
-            if row == 'baseline':
-                continue
-            d = entry['paired']
-            lines.append(f"| {row} | {entry['mean']:.2f} "
-                         f"({', '.join(f'{v:.2f}' for v in entry['miou'])}) | "
-                         f"{interval_text(d)} | "
-                         f"{half_width(d)} | {d['verdict']} |")
-        lines += [''] + tuned_markdown(s.get('tuned') or {})
-        lines += ['', 'What each student took from the teacher (distance to the teacher on the '
-                  'test split, mean over seeds; baseline -> distilled, paired 95% CI of the '
-                  "change; 'closer' only when the interval excludes no change; agreement: share "
-                  "of pixels with the teacher's class, higher is closer; * = a relation the "
-                  'method distils):', '',
-                  '| student | relation | baseline | distilled | change, 95% CI | closer |',
-                  '| --- | --- | --- | --- | --- | --- |']
-        for row, entry in s['rows'].items():
-            for relation, r in entry.get('relations', {}).items():
-                interval = 'n/a' if r['low'] is None else \
-                    f"{r['mean']:+.3g} [{r['low']:+.3g}, {r['high']:+.3g}]"
-                lines.append(f"| {row} | {relation}{' *' if r['distilled'] else ''} | "
-                             f"{r['baseline']:.4g} | {r['student']:.4g} | {interval} | "
-                             f"{ {True: 'yes', False: 'no', None: 'n/a'}[r['closer']]} |")
-        return '\n'.join(lines)
-
     def costs(self):
         import torch
         from mmseg.apis import init_model
@@ -630,93 +500,5 @@ class Pipeline:
                          if not n.startswith('auxiliary_head'))
             return dict(params_m=params / 1e6, latency_ms=statistics.median(times))
 
-        return dict(teacher=measure(testing.TEACHER_CFG),
-                    student=measure(testing.STUDENT_CFG))
-
-    def plot(self, s):
-        import matplotlib
-        matplotlib.use('Agg')
-        import matplotlib.pyplot as plt
-        rows = [r for r in s['rows'] if r != 'baseline']
-        fig, ax = plt.subplots(figsize=(10, 4.2))
-        for index, row in enumerate(rows):
-            d = s['rows'][row]['paired']
-            ax.scatter([index] * len(d['diffs']), d['diffs'], color='tab:blue', s=14, zorder=3)
-            if d['low'] is not None:
-                color = {'gain': 'tab:green', 'loss': 'tab:red'}.get(d['verdict'], 'grey')
-                error = [[d['mean'] - d['low']], [d['high'] - d['mean']]]
-                ax.errorbar(index + 0.18, d['mean'], yerr=error, fmt='D', color=color,
-                            capsize=4, zorder=4)
-        ax.axhline(0, color='black', linewidth=0.8)
-        ax.set_xticks(range(len(rows)))
-        ax.set_xticklabels(rows, rotation=25, ha='right', fontsize=8)
-        ax.set_ylabel('test mIoU - baseline (same seed)')
-        ax.set_title('Paired differences per seed (dots) and their mean with 95% CI '
-                     '(green: gain, red: loss, grey: no clear difference)', fontsize=9)
-        fig.tight_layout()
-        fig.savefig(osp.join(self.out, 'paired.png'), dpi=110)
-        fig, ax = plt.subplots(figsize=(10, 4))
-        labels = list(s['rows'])
-        means = [s['rows'][r]['mean'] for r in labels]
-        ax.bar(range(len(labels)), means, color=['grey'] + ['tab:blue'] * (len(labels) - 1))
-        for index, row in enumerate(labels):
-            ax.scatter([index] * len(s['rows'][row]['miou']), s['rows'][row]['miou'],
-                       color='black', s=8, zorder=3)
-        ax.axhline(s['teacher']['miou'], color='tab:red', linestyle='--', label='teacher')
-        ax.set_xticks(range(len(labels)))
-        ax.set_xticklabels(labels, rotation=25, ha='right', fontsize=8)
-        ax.set_ylabel('test mIoU (%)')
-        ax.set_ylim(min(min(r['miou']) for r in s['rows'].values()) - 5,
-                    s['teacher']['miou'] + 3)
-        ax.legend(loc='lower right', fontsize=8)
-        ax.set_title('Test mIoU per seed (dots) and mean (bars)', fontsize=9)
-        fig.tight_layout()
-        fig.savefig(osp.join(self.out, 'miou.png'), dpi=110)
-
-    def qualitative(self, count=4):
-        import cv2
-        import numpy as np
-        from mmseg.apis import inference_model, init_model
-
-        from ..datasets.synthetic_scenes import CLASSES, PALETTE
-        from ..utils import export_student
-        palette = np.array(PALETTE, np.uint8)
-        seed, iters = self.seeds[0], self.preset['student_iters']
-        images = sorted(glob.glob(osp.join(self.data_root, 'img_dir', 'test', '*.png')))[:count]
-        columns = [('teacher', osp.join(self.out, 'teacher',
-                                        f"iter_{self.preset['teacher_iters']}.pth"),
-                    testing.TEACHER_CFG),
-                   ('baseline', osp.join(self.runs[seed, 'baseline'], f'iter_{iters}.pth'),
-                    testing.STUDENT_CFG)]
-        for _, form in self.forms:  # the exported students, as plain MMSeg loads them
-            path, config = export_student(osp.join(self.runs[seed, form.label],
-                                                   f'iter_{iters}.pth'),
-                                          osp.join(self.out, 'students'), 'demo_' + form.prefix)
-            columns.append((form.label, path, config or testing.STUDENT_CFG))
-        models = [(name, init_model(cfg, ckpt, device='cpu')) for name, ckpt, cfg in columns]
-        rows = []
-        for path in images:
-            image = cv2.imread(path)
-            label = cv2.imread(path.replace('img_dir', 'ann_dir'), cv2.IMREAD_GRAYSCALE)
-            tiles = [image[..., ::-1], palette[label]]
-            for _, model in models:
-                pred = inference_model(model, path).pred_sem_seg.data[0].numpy()
-                tiles.append(palette[pred])
-            rows.append(np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)),
-                                               constant_values=255) for t in tiles], 1))
-        grid = cv2.resize(np.concatenate(rows, 0), None, fx=2, fy=2,
-                          interpolation=cv2.INTER_NEAREST)
-        titles = ['input', 'ground truth'] + [name for name, _ in models]
-        step = grid.shape[1] // len(titles)
-        header = np.full((34, grid.shape[1], 3), 255, np.uint8)
-        for i, title in enumerate(titles):
-            for line, text in enumerate((title[:17], title[17:34])):
-                cv2.putText(header, text, (i * step + 3, 13 + 12 * line),
-                            cv2.FONT_HERSHEY_SIMPLEX, 0.33, (0, 0, 0), 1)
-        legend = np.full((26, grid.shape[1], 3), 255, np.uint8)
-        for i, (name, color) in enumerate(zip(CLASSES, PALETTE)):
-            x = 6 + i * 90
-            cv2.rectangle(legend, (x, 6), (x + 14, 20), tuple(int(c) for c in color), -1)
-            cv2.putText(legend, name, (x + 18, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
-        cv2.imwrite(osp.join(self.out, 'qualitative.png'),
-                    np.concatenate([header, grid, legend], 0)[..., ::-1])
+        return dict(teacher=measure(tiny.TEACHER_CFG),
+                    student=measure(tiny.STUDENT_CFG))

@@ -9,9 +9,9 @@ import sys
 import pytest
 from tiny_pair import REPO
 
-from mmseg_distill.experiments.search import (Candidate, candidates, chosen_leaf_text, compare,
-                                              loss_weight_keys, markdown, record, search, value_at)
-from mmseg_distill.testing import tiny_leaf
+from benchmarks.tiny import tiny_leaf
+from mmseg_distill.pairing.search import (Candidate, candidates, chosen_leaf_text, compare,
+                                          loss_weight_keys, markdown, record, search, value_at)
 
 KEY = 'model.distiller.distill_losses.loss_kd.loss_weight'
 
@@ -80,8 +80,8 @@ def test_keys_and_values_are_read_from_a_composed_leaf():
 
 
 def test_the_distillation_runs_get_the_teacher_and_a_first_stage_only_where_one_is_loaded():
-    from mmseg_distill.experiments.search import distill_options
     from mmseg_distill.methods import METHODS
+    from mmseg_distill.pairing.search import distill_options
     assert distill_options(tiny_leaf('pixel_kd', 'pixel-kd')) == []
     assert distill_options(tiny_leaf('pixel_kd', 'pixel-kd'), 't.pth') == [
         'model.teacher_ckpt=t.pth']
@@ -119,7 +119,7 @@ def test_the_search_log_records_the_machine_its_numbers_came_from(tmp_path):
 
     import torch
 
-    from mmseg_distill.experiments.runs import machine, machine_text
+    from mmseg_distill.pairing.runs import machine, machine_text
     leaf = tiny_leaf('pixel_kd', 'pixel-kd')
     found = [Candidate('x1', {KEY: 1.0}), Candidate('x10', {KEY: 10.0})]
     result = dict(compare({'x1': [61.0, 61.5], 'x10': [62.0, 63.0]}, [60.0, 60.5]),
@@ -138,7 +138,7 @@ def test_the_search_log_records_the_machine_its_numbers_came_from(tmp_path):
 
 
 def test_a_failed_runs_cause_is_the_exception_its_log_ends_with(tmp_path):
-    from mmseg_distill.experiments.runs import failure_cause
+    from mmseg_distill.pairing.runs import failure_cause
     log = tmp_path / 'run.log'
     log.write_text('12/07 10:00:00 - mmengine - INFO - Iter(train) [ 20/40] loss: 1.2\n'
                    'Traceback (most recent call last):\n  File "train.py", line 1, in <module>\n'

@@ -1,5 +1,5 @@
 """The demo's second table: every row at the weights the weight search chose for it on the tune
-split (``experiments.search``), read from the search's own log (``search_<leaf>.json``).
+split (``mmseg_distill.pairing.search``), read from the search's own log (``search_<leaf>.json``).
 
 A log counts only where it was made at the demo's regime (the same iterations, learning rate,
 batch and data): weights chosen for one schedule need not suit another, so a log of another

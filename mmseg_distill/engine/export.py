@@ -10,7 +10,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.runner import CheckpointLoader
 
-from .config import load_config
+from ..utils.config import load_config
 
 STUDENT_PREFIX = 'architecture.'
 
@@ -48,16 +48,26 @@ DISTILLATION_HOOKS = ('ExportStudentHook', 'TermShareHook', 'AdaptiveLossWeightH
 PAIR_BASE_KEYS = ('student_model', 'teacher_model', 'teacher_ckpt')
 
 
-def method_terms_keys() -> tuple:
-    """The top-level keys the methods' terms files define (``<method>_terms``, ``_hooks``):
-    the distillation's, not the student's."""
-    from ..methods import METHODS
-    return tuple(name for method in METHODS.values()
-                 for name in (method.terms_variable, method.hooks_variable))
-
-
 def _hook_type(hook) -> str:
     return str(hook.get('type', '')).split('.')[-1] if isinstance(hook, dict) else ''
+
+
+def method_terms_keys(settings: dict) -> tuple:
+    """The top-level keys of ``settings`` that hold a method's terms (``<method>_terms``: a
+    dict of the distiller's sections) or its hooks (``<method>_hooks``: a list of distillation
+    hooks): the distillation's, not the student's. Recognised by what they hold, so the terms
+    of a method in a user's own terms file are left out as the shipped methods' are."""
+    from ..models.distillers.composition import SECTIONS
+    keys = []
+    for key, value in settings.items():
+        if key.endswith('_terms') and isinstance(value, dict) and value and \
+                set(value) <= set(SECTIONS):
+            keys.append(key)
+        elif key.endswith('_hooks') and key not in ('custom_hooks', 'default_hooks') and \
+                isinstance(value, (list, tuple)) and value and \
+                all(_hook_type(hook) in DISTILLATION_HOOKS for hook in value):
+            keys.append(key)
+    return tuple(keys)
 
 
 def student_config_from(cfg):
@@ -88,11 +98,12 @@ def student_config_from(cfg):
         # the distillation builds it in MMRazor's scope with an explicit 'mmseg.' prefix
         preprocessor['type'] = str(preprocessor['type']).split('.')[-1]
         model.data_preprocessor = preprocessor
-    dropped = ('model', 'val_cfg', 'load_from', 'resume', 'data_preprocessor') + \
-        PAIR_BASE_KEYS + method_terms_keys()
+    dropped = ('model', 'val_cfg', 'load_from', 'resume', 'data_preprocessor') + PAIR_BASE_KEYS
+    distillation = cfg.to_dict()
+    dropped += method_terms_keys(distillation)
     # the student config's own settings only where the distillation config has none
     settings = {k: v for k, v in student_cfg.to_dict().items() if k not in dropped}
-    settings.update({k: v for k, v in cfg.to_dict().items() if k not in dropped})
+    settings.update({k: v for k, v in distillation.items() if k not in dropped})
     settings['model'] = model.to_dict()
     # inference_model preprocesses with the top-level test_pipeline: the one the
     # distillation's validation (and test) ran, which a data config need not name at top level

@@ -47,6 +47,15 @@ def slug(name: str) -> str:
     return re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')
 
 
+def schedule_options(iters: int, scheduler_end: bool = False) -> List[str]:
+    """``--cfg-options`` that train ``iters`` iterations, validating and checkpointing once, at
+    the end (``scheduler_end``: the first ``param_scheduler`` ends there too, for a schedule
+    written for another length)."""
+    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}'] + \
+        ([f'param_scheduler.0.end={iters}'] if scheduler_end else []) + \
+        [f'default_hooks.checkpoint.interval={iters}']
+
+
 def mim_train(package: str, config: str, work_dir: str, cwd: str,
               options: Sequence[str] = (), extra: Sequence[str] = (),
               env: Optional[Dict[str, str]] = None, timeout: float = 900,

@@ -20,8 +20,8 @@ def build_step_model(spec: dict):
     from mmrazor.registry import MODELS
 
     import mmseg_distill  # noqa: F401
-    from ..methods import set_stage1_checkpoint, stage1_connector
-    from ..testing import write_ka_stage1_checkpoint
+    from benchmarks.tiny import write_ka_stage1_checkpoint
+    from mmseg_distill.methods import set_stage1_checkpoint, stage1_connector
     cfg = Config.fromfile(spec['leaf']).model
     cfg.teacher_ckpt = None
     if cfg.architecture.get('type') == 'ModelFromConfig':
@@ -59,7 +59,7 @@ def worker_step(spec: dict) -> dict:
     """Step parts of one leaf: medians with spread, per-round ratios and differences."""
     import torch
 
-    from ..utils.batches import random_seg_batch
+    from mmseg_distill.utils.batches import random_seg_batch
     torch.set_num_threads(spec['threads'])
     device = spec['device']
     model = build_step_model(spec)

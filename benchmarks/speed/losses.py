@@ -89,7 +89,7 @@ def gpu_cases(shrink: int = 1) -> list:
 
 
 def naive_key(loss: str, options: dict) -> str:
-    """The naive form a case is compared with (``mmseg_distill.testing.naive_reference``'s
+    """The naive form a case is compared with (``benchmarks.naive_reference``'s
     ``NAIVE``)."""
     if options.get('mode') == 'softmax_kl':
         return loss + '/softmax_kl'
@@ -187,7 +187,7 @@ def worker_pair(spec) -> dict:
     interleaved: the naive/ours ratio per round."""
     import torch
 
-    from ..testing.naive_reference import NAIVE
+    from benchmarks.naive_reference import NAIVE
     torch.set_num_threads(spec['threads'])
     ours, naive = _ours(spec), NAIVE[naive_key(spec['loss'], spec['options'])]
     student, teacher = make_inputs(spec['shape'], spec['device'])
@@ -215,7 +215,7 @@ def worker_pair(spec) -> dict:
 
 def bench_losses(run_worker, cases, base: dict) -> List[dict]:
     """One row per case (``run_worker(kind, spec, timeout)`` runs a worker process)."""
-    from ..testing.naive_reference import NAIVE
+    from benchmarks.naive_reference import NAIVE
     rows = []
     for loss, options, shape in cases:
         spec = dict(base, loss=loss, options=options, shape=shape)

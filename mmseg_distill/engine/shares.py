@@ -119,7 +119,7 @@ def schedule_start_factors(cfg) -> Tuple[Dict[str, float], Optional[float]]:
     """({loss name: weight multiplier at iteration 0}, the task loss's multiplier) of the
     ``AdaptiveLossWeightHook`` in a distillation config's ``custom_hooks`` (({}, None) without
     one): falling terms start at 1, rising ones at ``floor``."""
-    from ..engine.hooks.adaptive_loss_weight_hook import alw_factors
+    from .hooks.adaptive_loss_weight_hook import alw_factors
     factors, task = {}, None
     for hook in cfg.get('custom_hooks', []) or []:
         if not str(hook.get('type', '')).endswith('AdaptiveLossWeightHook'):

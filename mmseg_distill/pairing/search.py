@@ -28,9 +28,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
+from ..utils.stats import interval_text, paired
 from .jobs import ExecutorOptions, Job, run_jobs
-from .runs import SINGLE_THREAD, failure_cause, last_validation, machine, machine_text, mim_train
-from .stats import interval_text, paired
+from .runs import (SINGLE_THREAD, failure_cause, last_validation, machine, machine_text, mim_train,
+                   schedule_options)
 
 FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)
 
@@ -230,14 +231,13 @@ class WeightSearch:
     def budget(self) -> List[str]:
         if not self.iters:
             return []
-        return [f'train_cfg.max_iters={self.iters}', f'train_cfg.val_interval={self.iters}',
-                f'default_hooks.checkpoint.interval={self.iters}']
+        return schedule_options(self.iters)
 
     def prepare(self) -> str:
         """The baseline config (the student alone, from the leaf) and the initial students."""
         from mmengine.config import Config
 
-        from ..pairing.baseline import baseline_text, write_initial_student
+        from .baseline import baseline_text, write_initial_student
         os.makedirs(self.work_dir, exist_ok=True)
         import hashlib
         text = baseline_text(self.leaf, osp.join(self.work_dir, 'baseline.py'))
@@ -285,7 +285,7 @@ class WeightSearch:
         return miou
 
     def jobs(self, baseline: str) -> Dict:
-        from ..pairing.baseline import initial_student_paths
+        from .baseline import initial_student_paths
         jobs = {}
         for seed in self.seeds:
             plain, prefixed = initial_student_paths(self.init_leaf(seed))
@@ -306,7 +306,7 @@ class WeightSearch:
         which candidate and why."""
         from mmengine.config import Config
 
-        from ..pairing.check import check_config
+        from .check import check_config
         started = time.time()
         options = self.budget() + self.extra
         try:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from mmseg_distill.benchmarking import losses, report, runner, timing
+from benchmarks.speed import losses, report, runner, timing
+from benchmarks.tiny import tiny_leaf
 from mmseg_distill.methods import METHODS
-from mmseg_distill.testing import tiny_leaf
 
 pytestmark = pytest.mark.e2e
 

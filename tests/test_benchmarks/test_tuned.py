@@ -2,10 +2,11 @@
 'does each seed method beat tuned pixel KD?' is worded."""
 import json
 
-from mmseg_distill.experiments.demo import SHORT, tuned_markdown
-from mmseg_distill.experiments.stats import paired
-from mmseg_distill.experiments.tuned import (CHOSEN, MISSING, OTHER_REGIME, choose,
-                                             regime_differences, regime_of, search_log)
+from benchmarks.demo.pipeline import SHORT
+from benchmarks.demo.report import tuned_markdown
+from benchmarks.demo.tuned import (CHOSEN, MISSING, OTHER_REGIME, choose, regime_differences,
+                                   regime_of, search_log)
+from mmseg_distill.utils.stats import paired
 
 LEAF = 'configs/dist/dist_tiny.py'
 KEY = 'model.distiller.distill_losses.loss_dist.loss_weight'

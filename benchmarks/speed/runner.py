@@ -1,7 +1,7 @@
 """The benchmark as a library: the measurement worker processes, the step tables of the shipped
 pairs, and the whole run ``tools/benchmark.py`` is the command line of.
 
-Every measurement runs in a fresh subprocess (``python -m mmseg_distill.benchmarking.runner
+Every measurement runs in a fresh subprocess (``python -m benchmarks.speed.runner
 --worker KIND SPEC``), so one measurement's allocations and threads never reach another's.
 """
 import json
@@ -11,8 +11,8 @@ import subprocess
 import sys
 import time
 
-from ..methods import METHODS
-from ..testing import REPO
+from benchmarks.tiny import REPO
+from mmseg_distill.methods import METHODS
 
 PAIR = 'deeplabv3-r101-d8_deeplabv3-r18-d8_4xb2-80k_cityscapes-512x1024'
 # teacher_precision of the extra reduced-precision step row: bf16 autocast on CPUs, fp16 on GPUs

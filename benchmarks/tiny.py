@@ -1,6 +1,6 @@
-"""What the tests, the demo, the benchmark and the GPU check share: the tiny pair, the naive
-references (``naive_reference``), a KA stage-1 checkpoint to distil through, and (from
-``mmseg_distill.experiments.runs``) the real `mim train` command and its logged scalars.
+"""The tiny CPU pair that the tests, the demo, the benchmark and the GPU check share: its
+configs in this checkout, a seeded batch, a KA stage-1 checkpoint to distil through, and (from
+``mmseg_distill.pairing.runs``) the real `mim train` command and its logged scalars.
 
 Nothing here changes the environment: commands run in the working directory they are given,
 checkpoints are written where they are asked to be.
@@ -9,11 +9,12 @@ import os.path as osp
 
 import torch
 
-from ..experiments.runs import MIM, last_validation, logged_scalars, mim_train, training_records
-from ..methods import KA_STAGE1
-from ..utils.batches import random_seg_batch
+from mmseg_distill.methods import KA_STAGE1
+from mmseg_distill.pairing.runs import (MIM, last_validation, logged_scalars, mim_train,
+                                        training_records)
+from mmseg_distill.utils.batches import random_seg_batch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs')
 # the tiny CPU pair: its leaf configs are configs/<method>/<prefix>_<TINY_PAIR>.py
 TINY_PAIR = 'deeplabv3-r18-tiny_fcn-mbv2-tiny_1xb4-40_synthetic-64x64'
@@ -36,7 +37,7 @@ def write_ka_stage1_checkpoint(path: str, in_channels: int,
                                **connector_args) -> str:
     """A stage-1 checkpoint of a randomly initialised auto-encoder (to build and time stage 2
     without training stage 1)."""
-    from ..models.connectors import KAAutoEncoderConnector
+    from mmseg_distill.models.connectors import KAAutoEncoderConnector
     state = KAAutoEncoderConnector(in_channels=in_channels, **connector_args).state_dict()
     torch.save({'state_dict': {prefix + k: v for k, v in state.items()}}, path)
     return path

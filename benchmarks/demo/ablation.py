@@ -8,11 +8,11 @@ import statistics
 import subprocess
 import sys
 
-from .. import testing
-from .demo import Pipeline
-from .jobs import EXECUTORS, Job, run_jobs
-from .runs import slug
-from .stats import interval_text, paired
+from benchmarks import tiny
+from mmseg_distill.pairing.jobs import EXECUTORS, Job, run_jobs
+from mmseg_distill.pairing.runs import slug
+from mmseg_distill.utils.stats import interval_text, paired
+from .pipeline import Pipeline
 from .tuned import CHOSEN
 
 
@@ -33,7 +33,7 @@ def parse_args(argv=None, description='Re-train one demo row with config changes
                         'searched weights with --searched-weights)')
     parser.add_argument('--transfer', action='store_true',
                         help='also measure every relation of baseline, row and variant')
-    parser.add_argument('--out', default=osp.join(testing.REPO, 'work_dirs', 'demo'),
+    parser.add_argument('--out', default=osp.join(tiny.REPO, 'work_dirs', 'demo'),
                         help='the demo run it belongs to')
     parser.add_argument('--preset', choices=('full', 'short'), default='full',
                         help="the regime of the demo run it belongs to (short: the first "
@@ -124,14 +124,14 @@ def run(args):
         for seed in args.seeds:
             out = osp.join(root, f'seed{seed}', 'transfer')
             cmd = [sys.executable, '-m', 'mmseg_distill.evidence.transfer',
-                   testing.TEACHER_CFG, teacher_ckpt, '--data', pipeline.data_config(),
+                   tiny.TEACHER_CFG, teacher_ckpt, '--data', pipeline.data_config(),
                    '--out', out]
             if stages and osp.exists(pipeline.stage1_checkpoint(seed, stages[0])):
                 cmd += ['--stage1', pipeline.stage1_checkpoint(seed, stages[0])]
             for name, run in (('baseline', pipeline.runs[seed, 'baseline']),
                               (slug(args.row), row_dirs[seed]),
                               (args.name, osp.join(root, f'seed{seed}'))):
-                cmd += ['--student', name, testing.STUDENT_CFG,
+                cmd += ['--student', name, tiny.STUDENT_CFG,
                         osp.join(run, f"iter_{p['student_iters']}.pth")]
             subprocess.run(cmd, check=True, env=pipeline.env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
