@@ -231,10 +231,10 @@ class Checks:
         self.run(f'loss values and gradients vs CPU float64 ({DEVICE_LOSS_TESTS})',
                  self.loss_tests)
         if self.run('tiny teacher through mim train mmseg', self.teacher):
-            for leaf in LEAVES:
+            for leaf in self.args.forms:
                 self.run(f'mim train mmrazor {leaf}', lambda: self.method(leaf, False))
             if self.args.device == 'cuda':
-                for leaf in LEAVES:
+                for leaf in self.args.forms:
                     self.run(f'mim train mmrazor {leaf} --amp', lambda: self.method(leaf, True))
             else:
                 self.record('mim train mmrazor --amp', True,
@@ -276,14 +276,17 @@ class Checks:
         print(text)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('--device', choices=['cuda', 'cpu'], default='cuda')
     parser.add_argument('--out', default=osp.join(REPO, 'work_dirs', 'gpu_check'))
     parser.add_argument('--iters', type=int, default=8)
     parser.add_argument('--report', help='also write the Markdown report here')
     parser.add_argument('--install-steps', help='TSV of install steps (name, ms, exit code)')
-    args = parser.parse_args()
+    parser.add_argument('--forms', nargs='+', default=LEAVES, choices=LEAVES, metavar='FORM',
+                        help='the method forms to train, as <directory>/<prefix> (default: '
+                        f"every form: {' '.join(LEAVES)}); the export check needs {EXPORTED}")
+    args = parser.parse_args(argv)
     if args.device == 'cuda':
         import torch
         if not torch.cuda.is_available():
