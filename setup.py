@@ -18,6 +18,10 @@ from setuptools.command.editable_wheel import editable_wheel
 HERE = osp.dirname(osp.abspath(__file__))
 PTH_FILE = 'mmseg_distill_boot.pth'
 MIM_ITEMS = ('configs', 'tools', 'model-index.yml')
+# the tools a user of the plugin runs (``mmseg-distill``, mim); the others under tools/ run the
+# project's lab (benchmarks/, not installed) or set up a clone, and stay out of a wheel
+PLUGIN_TOOLS = ('inspect_pair.py', 'search_weights.py', 'export_student.py', 'transfer.py',
+                'calibrate_weights.py', 'visualize_similarity.py')
 
 
 def read_version():
@@ -51,6 +55,10 @@ def add_mim_extension(editable):
             shutil.rmtree(dst)
         if editable and sys.platform != 'win32':
             os.symlink(osp.relpath(src, mim_dir), dst)
+        elif item == 'tools':
+            os.makedirs(dst)
+            for name in PLUGIN_TOOLS:
+                shutil.copyfile(osp.join(src, name), osp.join(dst, name))
         elif osp.isdir(src):
             shutil.copytree(src, dst)
         else:

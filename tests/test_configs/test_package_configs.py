@@ -98,6 +98,19 @@ def test_the_wheel_installs_into_an_existing_stack_and_replaces_none_of_it(wheel
     assert install == ['mmseg_distill'], install
 
 
+def test_the_wheel_holds_the_plugin_and_not_the_lab(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    tops = {name.split('/')[0] for name in names}
+    assert tops == {'mmseg_distill', 'mmseg_distill_boot.py', 'mmseg_distill_boot.pth',
+                    osp.basename(wheel).split('-py3')[0] + '.dist-info'}, tops
+    tools = {name.split('/')[-1] for name in names if name.startswith('mmseg_distill/.mim/tools/')}
+    from mmseg_distill import cli
+    assert set(cli.COMMANDS.values()) <= tools
+    assert tools == {'inspect_pair.py', 'search_weights.py', 'export_student.py', 'transfer.py',
+                     'calibrate_weights.py', 'visualize_similarity.py'}
+
+
 def test_the_wheels_console_command_runs_the_installed_tools(wheel, tmp_path):
     """`mmseg-distill <command>` for a pip user: the tools come with the wheel (no clone)."""
     with zipfile.ZipFile(wheel) as archive:
