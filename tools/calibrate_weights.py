@@ -11,7 +11,7 @@ tool's measurement), and
   in CONFIG (w_a = w_b * L_b / L_a).
 
     python tools/calibrate_weights.py CONFIG [--reference REF.py] [--balance A=B ...]
-        [--batches 8] [--seed 0] [--out calib.json] [--cfg-options k=v ...]
+        [--batches 8] [--seed 0] [--device DEVICE] [--out calib.json] [--cfg-options k=v ...]
 
 ``--cfg-options`` apply to both configs (teacher checkpoint, data root). It prints a table with
 each term's share of the student's task loss and writes JSON; the recipes cite the command and
@@ -32,16 +32,24 @@ def main():
     parser.add_argument('--balance', nargs='*', default=[], metavar='LOSS_A=LOSS_B')
     parser.add_argument('--batches', type=int, default=8)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--device', help='where the models run (default: cuda where a CUDA '
+                        'device is visible, else cpu)')
     parser.add_argument('--out', help='write the figures as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
 
-    terms, task = measure_config(args.config, args.cfg_options, args.batches, args.seed)
+    from mmseg_distill.utils.device import tool_device
+    try:
+        device = tool_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
+    terms, task = measure_config(args.config, args.cfg_options, args.batches, args.seed,
+                                 device)
     result = dict(config=args.config, batches=args.batches, seed=args.seed, task_loss=task,
                   terms={name: vars(t) for name, t in terms.items()}, suggested={})
     if args.reference:
         reference, ref_task = measure_config(args.reference, args.cfg_options, args.batches,
-                                             args.seed)
+                                             args.seed, device)
         result['reference'] = dict(config=args.reference, task_loss=ref_task,
                                    terms={name: vars(t) for name, t in reference.items()})
         result['suggested'].update(reference_weights(terms, reference))

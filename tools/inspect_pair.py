@@ -3,7 +3,7 @@
     python tools/inspect_pair.py TEACHER STUDENT [--method M] [--num-classes K] [--crop H W]
         [--out LEAF.py] [--data DATA_CFG] [--schedule SCHEDULE_CFG] [--teacher-ckpt CKPT]
         [--keep-source-weights] [--check] [--allow-out-of-band] [--seed S]
-        [--no-initial-student]
+        [--no-initial-student] [--device DEVICE]
 
 Both models are built with random weights (nothing is downloaded) and run at the crop size.
 
@@ -79,6 +79,8 @@ def parse_args(argv=None):
                         help='training masks to read for the label check: every mask of a set '
                         'up to N, an even spread of N above (default %(default)s; 0: every '
                         'mask)')
+    parser.add_argument('--device', help='where the measurement and --check run the models '
+                        '(default: cuda where a CUDA device is visible, else cpu)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the leaf and its baseline (data order, initial student)')
     parser.add_argument('--no-initial-student', action='store_true',
@@ -137,6 +139,12 @@ def run(args) -> int:
     from mmseg_distill.pairing.calibration import in_band_weights, measure_leaf_shares
     from mmseg_distill.pairing.check import (build_leaf_model, one_iteration, save_stage1,
                                              scan_pair_data)
+    from mmseg_distill.utils.device import tool_device
+    try:
+        device = tool_device(args.device)
+    except ValueError as error:
+        print(f'[inspect_pair] {error}', file=sys.stderr)
+        return 2
     torch.manual_seed(0)
     crop = tuple(args.crop)
     teacher, _ = build_random(args.teacher, args.num_classes)
@@ -204,10 +212,10 @@ def run(args) -> int:
     weights, notes, reports = {}, {}, []
     for path, _ in texts:
         if path.endswith('_stage1.py'):
-            stage1 = save_stage1(build_leaf_model(path, None, args.teacher_ckpt))
+            stage1 = save_stage1(build_leaf_model(path, None, args.teacher_ckpt, device))
             continue
         terms, task, task_factor = measure_leaf_shares(path, pair, stage1, args.batches,
-                                                       data_cfg)
+                                                       data_cfg, device)
         weights[path], notes[path] = in_band_weights(terms, calibrate, what)
         changed = []
         for name, (weight, _) in weights[path].items():
@@ -245,7 +253,7 @@ def run(args) -> int:
             return 1
     checked_stage1 = None
     for path, _ in texts:
-        model = build_leaf_model(path, checked_stage1, args.teacher_ckpt)
+        model = build_leaf_model(path, checked_stage1, args.teacher_ckpt, device)
         values = one_iteration(model, crop, args.num_classes or 19)
         print(f'[check] {osp.basename(path)}: one training step on a random {crop[0]}x{crop[1]} '
               'batch ran, every loss finite (its raw distillation losses, a random batch, not '
@@ -258,7 +266,7 @@ def run(args) -> int:
             continue
         # measured as the table was (same student draw, batches and stage-1 state): the same
         # figures, now of the leaf as written
-        terms, _, _ = measure_leaf_shares(path, pair, stage1, args.batches, data_cfg)
+        terms, _, _ = measure_leaf_shares(path, pair, stage1, args.batches, data_cfg, device)
         shares = ', '.join(f'{n} {t.share:.3g}' for n, t in terms.items())
         bad = {n: t for n, t in terms.items() if not t.in_band()}
         if bad and not args.allow_out_of_band:

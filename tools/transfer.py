@@ -3,7 +3,7 @@ methods distil (``mmseg_distill.evidence``), on the same validation images.
 
     python tools/transfer.py TEACHER_CFG TEACHER_CKPT --student NAME CFG CKPT [--student ...]
         [--data DATA_CFG] [--num-classes K] [--stage1 CKPT] [--pre-relu NAME=MODULE ...]
-        [--batches N] [--out DIR]
+        [--batches N] [--max-images N] [--device DEVICE] [--out DIR]
 
 Checkpoints may be distillation checkpoints (the student under ``architecture.``) or plain
 MMSeg ones (the exported student). Give the baseline as one of the students: each row then

@@ -85,13 +85,15 @@ def measure_terms(model, batches: Iterable[Tuple[torch.Tensor, list]]
     Weights are the ones the model was built with (schedules such as AICSD's ALW are not
     applied: each term is measured at its full base weight).
     """
+    from ..utils.device import batch_to, model_device
     losses = model.distiller.distill_losses
     values = {name: [] for name in losses}
     tasks = []
     model.train()
+    device = model_device(model)
     with torch.no_grad():
-        for inputs, samples in batches:
-            out = model.loss(inputs, samples)
+        for batch in batches:
+            out = model.loss(*batch_to(batch, device))
             for name, module in losses.items():
                 weight = float(getattr(module, 'loss_weight', 1.0))
                 values[name].append(float(out[f'distill.{name}']) / weight if weight else

@@ -36,16 +36,25 @@ def load_encoder(checkpoint):
                                   checkpoint_prefix=prefix).eval()
 
 
-def val_batches(data_cfg, model, count):
+def val_batches(data_cfg, model, count, max_images=0):
+    """The first ``count`` batches (0: all) of the data config's validation loader, at most
+    ``max_images`` images (0: no bound; the last batch cut to it), through ``model``'s data
+    preprocessor (so on its device)."""
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
     with DefaultScope.overwrite_default_scope(data_cfg.get('default_scope', 'mmseg')):
         loader = Runner.build_dataloader(data_cfg.val_dataloader)
+    seen = 0
     for index, batch in enumerate(loader):
-        if count and index == count:
+        if (count and index == count) or (max_images and seen >= max_images):
             return
         data = model.data_preprocessor(batch, False)
-        yield data['inputs'], data['data_samples']
+        inputs, samples = data['inputs'], data['data_samples']
+        if max_images and seen + len(samples) > max_images:
+            keep = max_images - seen
+            inputs, samples = inputs[:keep], samples[:keep]
+        seen += len(samples)
+        yield inputs, samples
 
 
 def markdown(results, baseline):
@@ -83,6 +92,11 @@ def main(argv=None, description='What each student took from the teacher'):
                         help="module whose output is read for the pair-wise relation ('teacher'"
                         ' or a student name)')
     parser.add_argument('--batches', type=int, default=0, help='0: the whole val set')
+    parser.add_argument('--max-images', type=int, default=0, metavar='N',
+                        help='measure on the first N validation images at most (0: every '
+                        'image --batches allows); bounds the time on a large val set')
+    parser.add_argument('--device', help='where the models run (default: cuda where a CUDA '
+                        'device is visible, else cpu)')
     parser.add_argument('--out', default='work_dirs/transfer')
     args = parser.parse_args(argv)
 
@@ -90,15 +104,20 @@ def main(argv=None, description='What each student took from the teacher'):
 
     from mmseg_distill.evidence import left_out, measure_students
     from mmseg_distill.utils import load_config
+    from mmseg_distill.utils.device import tool_device
+    try:
+        device = tool_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
     torch.set_grad_enabled(False)
-    teacher = load_model(args.teacher_cfg, args.teacher_ckpt, args.num_classes)
-    students = {name: load_model(cfg, ckpt, args.num_classes)
+    teacher = load_model(args.teacher_cfg, args.teacher_ckpt, args.num_classes).to(device)
+    students = {name: load_model(cfg, ckpt, args.num_classes).to(device)
                 for name, cfg, ckpt in args.student}
     data_cfg = load_config(args.data or args.student[0][1])
-    encoder = load_encoder(args.stage1) if args.stage1 else None
+    encoder = load_encoder(args.stage1).to(device) if args.stage1 else None
     pre_relu = dict(item.split('=', 1) for item in args.pre_relu)
-    results = measure_students(teacher, students,
-                               val_batches(data_cfg, teacher, args.batches), encoder, pre_relu)
+    batches = val_batches(data_cfg, teacher, args.batches, args.max_images)
+    results = measure_students(teacher, students, batches, encoder, pre_relu)
     os.makedirs(args.out, exist_ok=True)
     with open(osp.join(args.out, 'transfer.json'), 'w') as f:
         json.dump(results, f, indent=1)

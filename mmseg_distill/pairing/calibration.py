@@ -19,14 +19,15 @@ from .check import build_leaf_model, measure_leaf
 
 
 def measure_leaf_shares(leaf: str, pair, stage1_checkpoint: Optional[str], batches: int,
-                        data_cfg) -> Tuple[Dict[str, TermStats], float, Optional[float]]:
+                        data_cfg, device='cpu'
+                        ) -> Tuple[Dict[str, TermStats], float, Optional[float]]:
     """(each term of ``leaf``, the task loss, the task loss's schedule factor) as the pair tool
     reports them: the first iteration's factors of a weight schedule applied, the same random
     student and batches every call (so ``--check`` reproduces the table's figures)."""
     from mmengine.config import Config
     from mmengine.runner import set_random_seed
     set_random_seed(0)
-    model = build_leaf_model(leaf, stage1_checkpoint, pair.teacher_ckpt)
+    model = build_leaf_model(leaf, stage1_checkpoint, pair.teacher_ckpt, device)
     terms, task = measure_leaf(model, pair.crop, pair.num_classes or 19, batches, data_cfg)
     factors, task_factor = schedule_start_factors(Config.fromfile(leaf))
     apply_start_factors(terms, factors)
@@ -55,9 +56,9 @@ def in_band_weights(terms: Dict[str, TermStats], calibrate: bool, what: str
     return weights, notes
 
 
-def build_with_data(config: str, options: Optional[dict], seed: int):
-    """(the distillation model of ``config`` initialised under ``seed``, its training
-    loader): the same student and the same flips on every call with the same seed."""
+def build_with_data(config: str, options: Optional[dict], seed: int, device='cpu'):
+    """(the distillation model of ``config`` initialised under ``seed`` on ``device``, its
+    training loader): the same student and the same flips on every call with the same seed."""
     from mmengine.logging import MMLogger
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner, set_random_seed
@@ -73,16 +74,17 @@ def build_with_data(config: str, options: Optional[dict], seed: int):
     set_random_seed(seed)  # torch, numpy and random
     model = MODELS.build(cfg.model)
     model.init_weights()
+    model.to(device)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
         loader = Runner.build_dataloader(cfg.train_dataloader, seed=seed)
     return model, loader
 
 
-def measure_config(config: str, options: Optional[dict], batches: int, seed: int
-                   ) -> Tuple[Dict[str, TermStats], float]:
+def measure_config(config: str, options: Optional[dict], batches: int, seed: int,
+                   device='cpu') -> Tuple[Dict[str, TermStats], float]:
     """Every distillation term of ``config`` and the student's mean task loss over its first
-    ``batches`` training batches."""
-    model, loader = build_with_data(config, options, seed)
+    ``batches`` training batches, on ``device``."""
+    model, loader = build_with_data(config, options, seed, device)
 
     def inputs() -> Iterator:
         for index, batch in enumerate(loader):

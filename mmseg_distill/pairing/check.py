@@ -10,17 +10,19 @@ from mmengine.utils import import_modules_from_strings
 from ..engine.shares import measure_terms
 from ..methods import set_stage1_checkpoint
 from ..utils.batches import random_seg_batch
+from ..utils.device import batch_to, model_device
 
 
 def build_leaf_model(leaf: str, stage1_checkpoint: Optional[str] = None,
-                     teacher_checkpoint: Optional[str] = None):
+                     teacher_checkpoint: Optional[str] = None, device='cpu'):
     """The leaf's algorithm with a random student (no download), the teacher from
-    ``teacher_checkpoint`` (random without one) and KA's encoder from ``stage1_checkpoint``."""
+    ``teacher_checkpoint`` (random without one) and KA's encoder from ``stage1_checkpoint``,
+    on ``device``."""
     from mmengine.config import Config
     cfg = Config.fromfile(leaf)
     cfg.model.teacher_ckpt = teacher_checkpoint
     set_stage1_checkpoint(cfg.model.distiller, stage1_checkpoint)
-    return build_model_of(cfg)
+    return build_model_of(cfg).to(device)
 
 
 def build_model_of(cfg):
@@ -79,7 +81,7 @@ def random_batches(crop: Sequence[int], num_classes: int, count: int, batch: int
 def one_iteration(model, crop: Sequence[int], num_classes: int):
     """One SGD step of ``model`` on a random batch; the distillation losses it logged."""
     model.train()
-    inputs, samples = random_batches(crop, num_classes, 1)[0]
+    inputs, samples = batch_to(random_batches(crop, num_classes, 1)[0], model_device(model))
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=1e-3)
     losses = model.loss(inputs, samples)

@@ -84,3 +84,20 @@ def test_a_logit_relation_aligns_a_student_predicting_at_another_size():
     values = Relations().distances(student, teacher)
     assert all(math.isfinite(v) for v in values.values())
     assert values['agreement'] > 0.8  # aligned back, the pooled logits keep the argmax
+
+
+def test_the_transfer_reads_at_most_max_images_validation_images(tmp_path):
+    from user_data import data_config, write_mmseg_folder
+
+    from mmseg_distill.evidence.transfer import val_batches
+    from mmseg_distill.models import ModelFromConfig
+    from mmseg_distill.utils.config import load_config
+    root = write_mmseg_folder(tmp_path / 'data', train=2, val=5)
+    config = tmp_path / 'data.py'
+    config.write_text(data_config(root).replace('batch_size=1,', 'batch_size=2,'))
+    data_cfg = load_config(str(config))
+    model = ModelFromConfig(STUDENT_CFG, num_classes=5, random_init=True)
+    sizes = [len(samples) for _, samples in val_batches(data_cfg, model, 0, max_images=3)]
+    assert sizes == [2, 1]  # the last batch cut to the bound
+    assert [len(s) for _, s in val_batches(data_cfg, model, 0)] == [2, 2, 1]
+    assert [len(s) for _, s in val_batches(data_cfg, model, 1, max_images=3)] == [2]
