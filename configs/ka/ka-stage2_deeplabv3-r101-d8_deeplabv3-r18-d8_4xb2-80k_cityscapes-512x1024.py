@@ -6,7 +6,8 @@ model = dict(
         connectors=dict(
             teacher_autoencoder=dict(
                 in_channels=512,
-                # stage-1 output, relative to the working directory  # noqa: E501
-                checkpoint='work_dirs/ka-stage1_deeplabv3-r101-d8_deeplabv3-r18-d8_4xb2-80k_cityscapes-512x1024/iter_400.pth'),
+                # the stage-1 run: its default work directory (launched from the same
+                # working directory), whose last checkpoint is loaded, whatever its length
+                checkpoint='work_dirs/ka-stage1_deeplabv3-r101-d8_deeplabv3-r18-d8_4xb2-80k_cityscapes-512x1024'),  # noqa: E501
             student_adapter=dict(in_channel=128, out_channel=256),
             student_affinity_adapter=dict(in_channel=128, out_channel=256))))

@@ -6,7 +6,8 @@ model = dict(
         connectors=dict(
             teacher_autoencoder=dict(
                 in_channels=512,
-                # stage-1 output, relative to the working directory  # noqa: E501
-                checkpoint='work_dirs/ka-stage1_deeplabv3plus-r101-d8_deeplabv3plus-mobilenet-v2-d8_4xb4-40k_voc12aug-512x512/iter_700.pth'),
+                # the stage-1 run: its default work directory (launched from the same
+                # working directory), whose last checkpoint is loaded, whatever its length
+                checkpoint='work_dirs/ka-stage1_deeplabv3plus-r101-d8_deeplabv3plus-mobilenet-v2-d8_4xb4-40k_voc12aug-512x512'),  # noqa: E501
             student_adapter=dict(in_channel=512, out_channel=256),
             student_affinity_adapter=dict(in_channel=512, out_channel=256))))

@@ -6,7 +6,8 @@ model = dict(
         connectors=dict(
             teacher_autoencoder=dict(
                 in_channels=256,
-                # stage-1 output, relative to the working directory  # noqa: E501
-                checkpoint='work_dirs/ka-stage1_segformer-mit-b2_segformer-mit-b0_8xb2-160k_ade20k-512x512/iter_1300.pth'),
+                # the stage-1 run: its default work directory (launched from the same
+                # working directory), whose last checkpoint is loaded, whatever its length
+                checkpoint='work_dirs/ka-stage1_segformer-mit-b2_segformer-mit-b0_8xb2-160k_ade20k-512x512'),  # noqa: E501
             student_adapter=dict(in_channel=256, out_channel=128),
             student_affinity_adapter=dict(in_channel=256, out_channel=128))))

@@ -228,15 +228,6 @@ def baseline_path(out: str) -> str:
     return out[:-3] + '_baseline.py'
 
 
-def max_iters_of(student_cfg, schedule_cfg=None) -> int:
-    """The iterations the leaf trains for: the schedule config's where the leaf inherits one,
-    else the student config's."""
-    for cfg in (schedule_cfg, student_cfg):
-        if cfg is not None and 'train_cfg' in cfg:
-            return cfg.train_cfg.get('max_iters', 0)
-    return 0
-
-
 def leaf_texts(pair: Pair, teacher: Sequence[RecordingPoint], student: Sequence[RecordingPoint],
                student_cfg, weights: Optional[Dict[str, Dict[str, Tuple[float, str]]]] = None,
                data_cfg=None, schedule_cfg=None) -> List[Tuple[str, str]]:
@@ -244,17 +235,17 @@ def leaf_texts(pair: Pair, teacher: Sequence[RecordingPoint], student: Sequence[
 
     ``weights``: per leaf path, {loss name: (weight, comment)} overriding the fragment's.
     ``data_cfg`` / ``schedule_cfg``: the loaded data and schedule configs (when ``pair.data``
-    / ``pair.schedule`` are given). KA's stage-2 leaf names the last checkpoint of the stage-1
-    run in its default work directory (``work_dirs/<stage-1 leaf name>`` of the working
-    directory the tool runs in) after the iterations the stage-1 leaf really trains.
+    / ``pair.schedule`` are given). KA's stage-2 leaf names the stage-1 run's default work
+    directory (``work_dirs/<stage-1 leaf name>`` of the working directory the tool runs in),
+    whose last checkpoint its connector loads.
     """
     weights = weights or {}
     header = (f'# Written by tools/inspect_pair.py: {pair.method} from {pair.teacher} to '
               f'{pair.student}, crop {pair.crop[0]}x{pair.crop[1]}.\n')
     stage1_leaf = stage1_path(pair.out)
     stage1_work = osp.join('work_dirs', osp.basename(stage1_leaf)[:-3])
-    max_iters = max_iters_of(student_cfg, schedule_cfg)
-    stage1_ckpt = anchored(f'{stage1_work}/iter_{max_iters}.pth', pair.out)
+    # the stage-1 run's work directory: stage 2 loads its last checkpoint, whatever its length
+    stage1_ckpt = anchored(stage1_work, pair.out)
     plans = plan(pair.method, teacher, student, stage1_ckpt,
                  f' (mim train mmrazor {osp.basename(stage1_leaf)} run from '
                  f'{osp.abspath(".")}; another --work-dir: change it)')

@@ -1,7 +1,25 @@
+import os.path as osp
 from typing import Dict, List, Tuple
 
 import torch
 from mmengine.runner import CheckpointLoader
+
+
+def resolve_checkpoint(path: str) -> str:
+    """``path`` itself where it is a file; where it is a run's work directory, the checkpoint its
+    ``last_checkpoint`` names (MMEngine writes that file at every save), so a config can name a
+    run instead of a file whose name depends on the run's length. Missing: an error naming it."""
+    if osp.isdir(path):
+        record = osp.join(path, 'last_checkpoint')
+        if not osp.isfile(record):
+            raise FileNotFoundError(
+                f'{path} is a directory without last_checkpoint: the run has saved no checkpoint '
+                'there (train it first, or name a checkpoint file)')
+        with open(record) as f:
+            path = f.read().strip()
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'no checkpoint at {path} (working directory {osp.abspath(".")})')
+    return path
 
 
 def load_state_dict_under(filename: str, prefix: str,

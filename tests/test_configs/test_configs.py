@@ -50,3 +50,24 @@ def test_every_leaf_states_the_batch_its_lr_is_for(path):
     cfg = Config.fromfile(path)
     assert cfg.auto_scale_lr == dict(enable=False,
                                      base_batch_size=int(found[1]) * int(found[2]))
+
+
+KA_STAGE1_LEAVES = sorted(p for p in LEAVES if osp.basename(p).startswith('ka-stage1_') and
+                          'tiny' not in p)
+
+
+@pytest.mark.parametrize('path', KA_STAGE1_LEAVES,
+                         ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+def test_ka_stage1_is_one_pass_over_the_data_and_stage2_reads_its_run(path):
+    """Stage 1's length is one epoch on any number of GPUs (not iterations that assume a GPU
+    count), and the stage-2 leaf of the pair names the stage-1 leaf's default work directory,
+    whose last checkpoint it loads (not a file named after stage 1's length)."""
+    cfg = Config.fromfile(path)
+    assert cfg.train_cfg == dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
+    assert cfg.train_dataloader.sampler.type == 'DefaultSampler'  # a sampler that ends
+    assert [s.by_epoch for s in cfg.param_scheduler] == [True]
+    assert cfg.default_hooks.checkpoint.by_epoch
+    stage2 = Config.fromfile(path.replace('ka-stage1_', 'ka-stage2_'))
+    name = osp.basename(path)[:-3]
+    assert stage2.model.distiller.connectors.teacher_autoencoder.checkpoint == \
+        f'work_dirs/{name}'

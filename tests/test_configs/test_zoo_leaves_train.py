@@ -50,7 +50,11 @@ def small_run(cfg, data_root: str, work_dir: str, stage1_checkpoint) -> None:
         dataset=dict(type='BaseSegDataset', data_root=data_root, img_suffix='.jpg',
                      seg_map_suffix='.png', pipeline=pipeline,
                      data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train')))
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1, val_interval=100)
+    if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop':  # KA stage 1: one pass, as leafed
+        cfg.train_dataloader.sampler = dict(type='DefaultSampler', shuffle=False)
+        cfg.train_cfg = dict(cfg.train_cfg, max_epochs=1, val_interval=100)
+    else:
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1, val_interval=100)
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
                 'test_evaluator'):
         cfg[key] = None
@@ -82,3 +86,23 @@ def test_a_real_scale_leaf_trains_a_step_in_one_process(leaf, data_root, tmp_pat
     record = training_records(str(tmp_path))[-1]
     losses = {k: v for k, v in record.items() if k.startswith('distill.loss')}
     assert losses and all(math.isfinite(v) for v in losses.values()), record
+    if osp.basename(leaf).startswith('ka-stage1_'):
+        # its stage 2 finds this run by the work directory it names: one epoch of the 2 images
+        # at batch 2 is one step, and the checkpoint is the epoch's
+        from mmseg_distill.models.connectors import KAAutoEncoderConnector
+        from mmseg_distill.models.distillers import flat_distiller
+        assert record['iter'] == 1 and (tmp_path / 'epoch_1.pth').exists()
+        stage2 = Config.fromfile(leaf.replace('ka-stage1_', 'ka-stage2_'))
+        connector = flat_distiller(stage2.model.distiller)['connectors']['teacher_autoencoder']
+        assert connector['mode'] == 'encode'  # it loads the stage-1 weights at build time
+        run = tmp_path / connector['checkpoint']
+        run.parent.mkdir(parents=True)
+        run.symlink_to(tmp_path)  # the stage-1 leaf's default work directory
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(tmp_path)  # where both stages are launched from
+            encoder = KAAutoEncoderConnector(
+                **{k: v for k, v in connector.items() if k != 'type'})
+        from mmseg_distill.utils.checkpoint import load_state_dict_under
+        saved = load_state_dict_under(str(tmp_path / 'epoch_1.pth'), connector['checkpoint_prefix'])
+        assert saved.keys() == encoder.state_dict().keys()
+        assert all((saved[k] == v).all() for k, v in encoder.state_dict().items())

@@ -207,7 +207,8 @@ def test_every_path_the_leaf_names_resolves_from_the_leaf_wherever_it_is_run(tmp
         str(tmp_path / 'leaves/deep/ka_x_init.pth')
     assert cfg.randomness.seed == 3
     checkpoint = cfg.model.distiller.connectors.teacher_autoencoder.checkpoint
-    assert osp.normpath(checkpoint) == str(tmp_path / 'work_dirs/ka_x_stage1/iter_8.pth')
+    # the stage-1 run's work directory (its last checkpoint is loaded), from the leaf's folder
+    assert osp.normpath(checkpoint) == str(tmp_path / 'work_dirs/ka_x_stage1')
     stage1 = Config.fromfile(str(tmp_path / 'leaves/deep/ka_x_stage1.py'))
     assert stage1.get('load_from') is None  # stage 1 trains no student
     assert 'init_cfg' not in stage1.model.architecture

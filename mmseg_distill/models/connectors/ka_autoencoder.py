@@ -6,7 +6,7 @@ from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 from mmrazor.models.architectures.connectors.base_connector import BaseConnector
 from mmrazor.registry import MODELS
 
-from ...utils import load_state_dict_under, state_dict_mismatch
+from ...utils.checkpoint import load_state_dict_under, resolve_checkpoint, state_dict_mismatch
 from ..utils import check_choice
 
 MODES = ('train', 'encode')
@@ -34,7 +34,9 @@ class KAAutoEncoderConnector(BaseConnector):
     ``mode='train'`` (stage 1): returns ``(code, reconstruction)``, both trainable; pair it with
     ``AutoEncoderReconstructionLoss``.
     ``mode='encode'`` (stage 2): returns ``E(Phi_T)`` with every parameter frozen and BN in
-    eval mode. The stage-1 weights are loaded at build time from ``checkpoint`` (keys under
+    eval mode. The stage-1 weights are loaded at build time from ``checkpoint``, a checkpoint
+    file or the stage-1 run's work directory (its last checkpoint; the project's choice, so a
+    stage-2 config does not depend on how long stage 1 ran) (keys under
     ``checkpoint_prefix``, strictly: a missing or unexpected key is an error, because a randomly
     initialised encoder would silently distil noise). Frozen and applied to the teacher's
     feature only, it is the teacher's side of a step: ``SegmentationDistill``'s
@@ -79,6 +81,15 @@ class KAAutoEncoderConnector(BaseConnector):
                     "KAAutoEncoderConnector(mode='encode') distils through the stage-1 encoder; "
                     'pass checkpoint=<stage-1 checkpoint .pth> (and checkpoint_prefix, default '
                     f"'{checkpoint_prefix}') or run KA stage 1 first.")
+            try:
+                checkpoint = resolve_checkpoint(checkpoint)
+            except FileNotFoundError as error:
+                raise FileNotFoundError(
+                    f'KA stage 2 reads the stage-1 auto-encoder from {checkpoint!r}: {error}. '
+                    'Run the stage-1 leaf (ka-stage1_<pair>.py) first from the same working '
+                    "directory (MMEngine's default work_dirs/<leaf name>), or set "
+                    'model.distiller.connectors.<connector>.checkpoint to its checkpoint or '
+                    'work directory') from None
             self.load_stage1(checkpoint, checkpoint_prefix)
             for param in self.parameters():
                 param.requires_grad = False

@@ -84,3 +84,25 @@ def test_torchdistill_form_has_leaky_relu_and_bn_activation_after_every_layer():
     torch.testing.assert_close(recon, torch.where(pre > 0, pre, 0.1 * pre))
     with pytest.raises(ValueError, match='decoder_last'):
         KAAutoEncoderConnector(in_channels=8, decoder_last='relu')
+
+
+def test_encode_mode_reads_the_last_checkpoint_of_a_stage1_work_directory(tmp_path):
+    trained = KAAutoEncoderConnector(in_channels=8)
+    prefix = 'distiller.connectors.teacher_autoencoder.'
+    run = tmp_path / 'work_dirs' / 'ka-stage1_x'
+    run.mkdir(parents=True)
+    # MMEngine records the last checkpoint of a run by path in last_checkpoint, whatever its
+    # name (epoch_1.pth here, iter_N.pth for an iteration-based run)
+    torch.save({'state_dict': {prefix + k: v for k, v in trained.state_dict().items()}},
+               run / 'epoch_1.pth')
+    torch.save({'state_dict': {}}, run / 'epoch_0.pth')  # an older one, not the last
+    (run / 'last_checkpoint').write_text(str(run / 'epoch_1.pth'))
+    encoder = KAAutoEncoderConnector(in_channels=8, mode='encode', checkpoint=str(run))
+    for key, value in trained.state_dict().items():
+        torch.testing.assert_close(encoder.state_dict()[key], value)
+    (run / 'last_checkpoint').unlink()
+    with pytest.raises(FileNotFoundError, match='without last_checkpoint.*Run the stage-1 leaf'):
+        KAAutoEncoderConnector(in_channels=8, mode='encode', checkpoint=str(run))
+    with pytest.raises(FileNotFoundError, match='no checkpoint at .*missing.pth'):
+        KAAutoEncoderConnector(in_channels=8, mode='encode',
+                               checkpoint=str(tmp_path / 'missing.pth'))
