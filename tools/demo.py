@@ -1,8 +1,8 @@
 """The main job: show on a laptop CPU whether distillation helps, with every method, and what
 each method transferred - with paired seeds and confidence intervals.
 
-    python tools/demo.py [--quick | --preset NAME] [--all-forms] [--search | --searched DIR]
-        [--seeds 0 1 2 3 4] [--out work_dirs/demo] [--jobs 2]
+    python tools/demo.py [--quick | --preset NAME] [--all-forms]
+        [--tuned] [--search | --searched DIR] [--seeds 0 1 2 3 4] [--out work_dirs/demo] [--jobs 2]
 
 1. generates the procedural street scenes: a train split, a tune split ('val', on which this
    regime was chosen) and a test split ('test', the only one reported);
@@ -13,7 +13,8 @@ each method transferred - with paired seeds and confidence intervals.
    (KA after its stage 1); every run evaluated once, at its end, on the test split;
 4. measures, per seed, each student's distance to the teacher in every relation the methods
    distil (``tools/transfer.py``, on the test split);
-5. the second table: every row at the weights the weight search chose for it on the tune
+5. with ``--tuned`` (and always with ``--quick``, the smoke run of the whole pipeline): the
+   second table, every row at the weights the weight search chose for it on the tune
    split. The choices come from the search logs committed at this regime
    (docs/weight_search/<regime>/, or --searched DIR); --search remakes them first (every row
    searched, factors 0.1/1/10/100 of the shipped weights, on the preset's search seeds). A row
@@ -57,6 +58,10 @@ def main():
                         'distilled positions, 2 seeds)')
     parser.add_argument('--all-forms', action='store_true',
                         help="every form of every method, at the preset's regime")
+    parser.add_argument('--tuned', action='store_true',
+                        help='add the second table: every row at its searched weights (25 more '
+                        'trainings, ~30 min on 2 cores for the full preset; --quick always has '
+                        'it)')
     searched = parser.add_mutually_exclusive_group()
     searched.add_argument('--search', action='store_true',
                           help='run the weight search of every row first (tune split)')
@@ -74,6 +79,7 @@ def main():
     args = parser.parse_args()
     args.preset = args.preset or ('quick' if args.quick else 'full')
     args.forms = 'all' if args.all_forms else None
+    args.tuned = bool(args.tuned or args.search or args.searched or args.preset == 'quick')
     name = '-'.join(([] if args.preset == 'full' else [args.preset]) +
                     (['all-forms'] if args.all_forms and args.preset != 'all-forms' else []))
     args.out = args.out or osp.join(REPO, 'work_dirs', 'demo-' + name if name else 'demo')

@@ -80,12 +80,12 @@ class Pipeline:
         self.out = osp.abspath(args.out)
         self.data_root = osp.join(self.out, 'data', 'synthetic_scenes')
         # the second table's weights: the committed search logs at this regime, or this run's
-        # own searches (--search)
-        self.searched = (osp.join(self.out, 'search') if getattr(args, 'search', False) else
-                         getattr(args, 'searched', None) or (
-                             osp.join(tiny.REPO, 'docs', 'weight_search',
-                                      self.preset['searched'])
-                             if self.preset['searched'] else None))
+        # own searches (--search); none without the second table (tools/demo.py without --tuned)
+        committed = osp.join(tiny.REPO, 'docs', 'weight_search', self.preset['searched']) \
+            if self.preset['searched'] else None
+        self.searched = None if not getattr(args, 'tuned', True) else \
+            osp.join(self.out, 'search') if getattr(args, 'search', False) else \
+            getattr(args, 'searched', None) or committed
         self.choices = {}
         self.started = time.time()
         self.trained = []  # work dirs (relative to out) this invocation trained

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from benchmarks import tiny
+from benchmarks.demo.pipeline import Pipeline  # before the fixture replaces it
 
 
 @pytest.fixture
@@ -33,6 +34,7 @@ def demo_main(monkeypatch):
         args = seen[-1]
         return args.preset, args.forms, osp.relpath(args.out, tiny.REPO)
 
+    main.seen = seen
     return main
 
 
@@ -46,3 +48,22 @@ def test_every_form_can_be_run_at_any_presets_regime(demo_main):
     assert demo_main('--preset', 'all-forms') == ('all-forms', None, 'work_dirs/demo-all-forms')
     with pytest.raises(SystemExit):
         demo_main('--quick', '--preset', 'short')
+
+
+def test_the_second_table_is_asked_for_except_in_the_smoke_run(demo_main, tmp_path):
+    import argparse
+    tuned = {}
+    for argv in ([], ['--tuned'], ['--search'], ['--searched', 'x'], ['--quick'],
+                 ['--preset', 'short']):
+        demo_main(*argv)
+        tuned[' '.join(argv)] = demo_main.seen[-1].tuned
+    assert tuned == {'': False, '--tuned': True, '--search': True, '--searched x': True,
+                     '--quick': True, '--preset short': False}
+
+    def searched(**given):  # what the pipeline makes of it
+        args = argparse.Namespace(preset='full', seeds=None, out=str(tmp_path), jobs=1,
+                                  executor='local', force=False, **given)
+        return Pipeline(args).searched
+
+    assert searched(tuned=False) is None
+    assert searched(tuned=True).endswith(osp.join('docs', 'weight_search', 'b8-2000-lr0.03'))
