@@ -1,5 +1,6 @@
 """Every config in configs/ parses and its model builds with random weights (no download)."""
 import glob
+import os
 import os.path as osp
 
 import pytest
@@ -13,11 +14,15 @@ LEAVES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
                 if '/_base_/' not in p)
 
 
+# the real-scale leaves build and train a step in test_zoo_leaves_train.py (one build each)
+SMALL = [p for p in LEAVES if 'synthetic' in p or '/students/' in p or '/tiny/' in p]
+
+
 def test_there_are_configs():
-    assert len(LEAVES) >= 10
+    assert len(LEAVES) >= 10 and len(SMALL) >= 10
 
 
-@pytest.mark.parametrize('path', LEAVES, ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+@pytest.mark.parametrize('path', SMALL, ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
 def test_config_builds_without_download(path, stage1_checkpoint):
     cfg = Config.fromfile(path)
     model_cfg = cfg.model
@@ -71,3 +76,24 @@ def test_ka_stage1_is_one_pass_over_the_data_and_stage2_reads_its_run(path):
     name = osp.basename(path)[:-3]
     assert stage2.model.distiller.connectors.teacher_autoencoder.checkpoint == \
         f'work_dirs/{name}'
+
+
+def test_a_readme_quoting_cirkds_numbers_ships_a_leaf_of_cirkds_protocol():
+    """CIRKD's protocol (winycg/CIRKD train_kd.py defaults): batch 16 over 8 GPUs, 40k
+    iterations, SGD lr 0.02, momentum 0.9, weight decay 1e-4, poly 0.9 to 0."""
+    quoting = [d for d in sorted(os.listdir(osp.join(REPO, 'configs')))
+               if osp.isfile(osp.join(REPO, 'configs', d, 'README.md')) and
+               'CIRKD protocol' in open(osp.join(REPO, 'configs', d, 'README.md')).read()]
+    assert quoting == ['dsd']
+    for directory in quoting:
+        leaves = glob.glob(osp.join(REPO, 'configs', directory, '*_8xb2-40k_cityscapes-*.py'))
+        assert leaves, directory
+        for leaf in leaves:
+            cfg = Config.fromfile(leaf)
+            assert cfg.optim_wrapper.optimizer.lr == 0.02
+            assert cfg.optim_wrapper.optimizer.weight_decay == 1e-4
+            assert cfg.optim_wrapper.optimizer.momentum == 0.9
+            assert cfg.train_cfg.max_iters == 40000
+            assert [(s.type, s.power, s.eta_min, s.end) for s in cfg.param_scheduler] == [
+                ('PolyLR', 0.9, 0.0, 40000)]
+            assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 16

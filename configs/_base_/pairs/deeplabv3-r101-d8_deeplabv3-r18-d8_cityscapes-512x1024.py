@@ -1,4 +1,6 @@
-# DeepLabV3 R101-D8 -> DeepLabV3 R18-D8 on Cityscapes, 512x1024 crops, 80k iterations (the CIRKD protocol pair).
+# DeepLabV3 R101-D8 -> DeepLabV3 R18-D8 on Cityscapes, 512x1024 crops, in MMSeg's and MMRazor's Cityscapes
+# protocol (4 GPUs x 2 images, 80k iterations, SGD lr 0.01). CIRKD reports on this pair in its own protocol:
+# deeplabv3-r101-d8_deeplabv3-r18-d8_8xb2-40k_cityscapes-512x1024.py beside this file.
 # The teacher's weights are MMSeg's published checkpoint (by URL, as MMRazor's CWD configs do).
 _base_ = [
     'mmseg::_base_/datasets/cityscapes.py',
