@@ -3,7 +3,7 @@
     python tools/search_weights.py LEAF.py [--keys KEY ...] [--factors 0.01 0.1 1 10 100]
         [--mode together|each|grid] [--seeds 0 1 2] [--iters N] [--cfg-options ...]
         [--teacher-ckpt T.pth] [--stage1-ckpt S.pth] [--work-dir DIR]
-        [--out LEAF_searched.py] [--jobs 2] [--executor local|slurm]
+        [--out LEAF_searched.py] [--jobs 2] [--gpus-per-job N] [--executor local|slurm]
 
 Every candidate is trained from the same initial student, with the same data order, as a run
 of the student alone (the baseline), one run per seed, and evaluated once on the leaf's
@@ -48,6 +48,11 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='runs and results (default work_dirs/search_<leaf>)')
     parser.add_argument('--out', help='the leaf to write (default <leaf>_searched.py)')
     parser.add_argument('--jobs', type=int, default=2, help='trainings at a time (local)')
+    parser.add_argument('--gpus-per-job', type=int, metavar='N',
+                        help='GPUs of one training, one process each at the leaf\'s per-GPU '
+                        'batch (default: one GPU per training where CUDA is visible, else one '
+                        'CPU process); locally each training gets GPUs of its own; without '
+                        'CUDA, N gloo processes')
     parser.add_argument('--executor', choices=EXECUTORS, default='local')
     parser.add_argument('--slurm-partition')
     args = parser.parse_args(argv)
@@ -78,7 +83,8 @@ def main(argv=None) -> int:
                for k, v in args.cfg_options.items()]
     executor = ExecutorOptions(kind=args.executor, workers=args.jobs,
                                folder=osp.join(args.work_dir, 'jobs'),
-                               slurm_partition=args.slurm_partition)
+                               slurm_partition=args.slurm_partition,
+                               gpus_per_job=args.gpus_per_job)
     try:
         distill = distill_options(args.leaf, args.teacher_ckpt, args.stage1_ckpt)
     except ValueError as error:

@@ -273,9 +273,17 @@ class WeightSearch:
             with open(done) as f:
                 return json.load(f)['mIoU']
         os.makedirs(work, exist_ok=True)
+        processes = self.executor.processes()
+        # one process per GPU of the job, each at the leaf's per-GPU batch, as the user's own
+        # `mim train --launcher pytorch --gpus N` (gloo processes on a machine without CUDA)
+        launch = ['--launcher', 'pytorch', '--gpus', str(processes)] if processes > 1 else []
+        # the GPUs this job was given (run_jobs sets them on the job's process)
+        env = dict(self.env, **{k: os.environ[k] for k in ('CUDA_VISIBLE_DEVICES', )
+                                if k in os.environ})
         out = mim_train(package, config, work, self.cwd,
                         [f'randomness.seed={seed}'] + self.budget() + self.extra + options,
-                        env=self.env, timeout=24 * 3600, log=osp.join(work, 'run.log'))
+                        extra=launch, env=env, timeout=24 * 3600,
+                        log=osp.join(work, 'run.log'))
         if out.returncode != 0:
             raise RuntimeError(f'mim train {package} {osp.basename(config)} failed: '
                                f"{failure_cause(osp.join(work, 'run.log'))} (log: {work}/run.log)")

@@ -51,3 +51,37 @@ def test_jobs_run_after_their_dependencies_and_a_failure_stops_only_its_dependan
     assert any(line.startswith('done first in') and 'left' in line for line in lines)
     with pytest.raises(ValueError, match='executor must be one of'):
         run_jobs([], ExecutorOptions(kind='cloud', folder=str(tmp_path)))
+
+
+def test_gpus_are_grouped_per_job_and_parsed_from_the_visible_devices(monkeypatch):
+    from mmseg_distill.pairing.jobs import gpu_slots, visible_gpu_ids
+    assert gpu_slots(2, [0, 1, 2, 3, 4]) == [(0, 1), (2, 3)]  # the fifth GPU idles
+    assert gpu_slots(1, [3, 5]) == [(3, ), (5, )]
+    assert gpu_slots(2, []) == [] and gpu_slots(0, [0, 1]) == []  # the CPU: no groups
+    with pytest.raises(ValueError, match='4 GPUs per job, but 2 visible'):
+        gpu_slots(4, [0, 1])
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '2,3')
+    assert visible_gpu_ids() == [2, 3]
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '')
+    assert visible_gpu_ids() == []
+    assert ExecutorOptions().processes() == 1 and ExecutorOptions(gpus_per_job=2).processes() == 2
+
+
+def test_each_running_job_gets_gpus_of_its_own(tmp_path, monkeypatch):
+    # four (pretended) GPUs in pairs: two jobs at a time although four workers are allowed,
+    # each on its pair
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '0,1,2,3')
+    # a lambda travels by value to the job's process (a function of this module would be
+    # imported there by name); it sleeps long enough for the jobs to overlap
+    devices = (lambda: (__import__('time').sleep(0.5),
+                        __import__('os').environ.get('CUDA_VISIBLE_DEVICES'))[1])
+    jobs = [Job(f'job {i}', devices) for i in range(4)]
+    started = []  # the engine's log lines
+    run_jobs(jobs, ExecutorOptions(workers=4, folder=str(tmp_path), gpus_per_job=2),
+             log=started.append, poll_seconds=0.05)
+    assert sorted(job.result for job in jobs) == ['0,1', '0,1', '2,3', '2,3']
+    running, most = 0, 0
+    for line in started:  # the log in order: at most one job per pair of GPUs at a time
+        running += line.startswith('start') - line.startswith('done')
+        most = max(most, running)
+    assert most == 2

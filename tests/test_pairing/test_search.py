@@ -213,3 +213,20 @@ def test_a_real_search_on_the_tiny_pair_trains_pairs_and_writes_the_leaf(tmp_pat
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert 'start seed 0: baseline' in again.stdout  # resumed from its result, not trained
     assert list(seed0.glob('baseline_*/result.json')) == baselines
+
+
+@pytest.mark.e2e
+def test_a_search_with_two_gpus_per_job_trains_each_run_in_two_processes(tmp_path):
+    """--gpus-per-job N: every training (baseline and candidates) runs N processes, as the
+    user's `mim train --launcher pytorch --gpus N` (gloo processes on this CPU machine)."""
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'search_weights.py'),
+           tiny_leaf('pixel_kd', 'pixel-kd'), '--factors', '10', '--seeds', '0', '--iters', '2',
+           '--work-dir', 'work', '--out', 'searched.py', '--jobs', '1', '--gpus-per-job', '2',
+           '--cfg-options', 'train_dataloader.batch_size=2']
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    logs = list((tmp_path / 'work' / 'seed0').glob('**/run.log'))
+    assert len(logs) == 2  # the baseline and the candidate
+    for log in logs:
+        text = log.read_text()
+        assert 'Distributed training: True' in text and 'GPU number: 2' in text, log
