@@ -17,8 +17,8 @@ from benchmarks.tiny import TINY_PAIR
 
 pytestmark = pytest.mark.e2e
 
-KEEP = ('mmseg_distill', 'configs', 'tools', 'tests', 'docs', 'model-index.yml', 'README.md',
-        'pytest.ini', 'setup.cfg')
+KEEP = ('mmseg_distill', 'benchmarks', 'configs', 'tools', 'tests', 'docs', 'model-index.yml',
+        'README.md', 'pytest.ini', 'setup.cfg')
 LOSS = '''"""A toy loss for the guide's test."""
 import torch
 from mmrazor.registry import MODELS
