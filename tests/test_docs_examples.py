@@ -10,8 +10,6 @@ from tiny_pair import REPO
 
 import mmseg_distill  # noqa: F401
 
-pytestmark = pytest.mark.e2e  # builds model-zoo models
-
 
 def config_examples():
     """(where, text) of every ```python block that inherits a ``mmseg_distill::`` file: the
@@ -39,6 +37,7 @@ def test_the_docs_have_config_examples():
     assert any(w.startswith('docs/composition.md') for w in where)
 
 
+@pytest.mark.e2e  # builds model-zoo models
 @pytest.mark.parametrize('where,text', EXAMPLES, ids=[w for w, _ in EXAMPLES])
 def test_a_config_example_builds_and_trains_a_step_from_a_users_folder(tmp_path, where, text):
     from mmengine.config import Config
