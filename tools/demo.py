@@ -72,6 +72,10 @@ def main():
     parser.add_argument('--out', default=None)
     parser.add_argument('--jobs', type=int, default=2,
                         help='single-threaded training jobs at a time (default 2: the cores)')
+    parser.add_argument('--gpus-per-job', type=int, metavar='N',
+                        help='GPUs of one training, one process each (default: one GPU per '
+                        'training where CUDA is visible, else one CPU process); locally each '
+                        'training gets GPUs of its own')
     parser.add_argument('--executor', choices=EXECUTORS, default='local',
                         help='where the jobs run: this machine, or Slurm (submitit)')
     parser.add_argument('--slurm-partition', help='the Slurm partition (--executor slurm)')

@@ -18,8 +18,8 @@ import time
 from benchmarks import tiny
 from mmseg_distill.methods import METHODS, all_forms, default_forms
 from mmseg_distill.pairing.jobs import ExecutorOptions, Job, run_jobs
-from mmseg_distill.pairing.runs import (SINGLE_THREAD, last_validation, machine, mim_train,
-                                        schedule_options, slug)
+from mmseg_distill.pairing.runs import (SINGLE_THREAD, last_validation, launch_options, machine,
+                                        mim_train, schedule_options, slug, with_job_gpus)
 from mmseg_distill.utils.stats import paired
 from . import figures, report
 from .tuned import CHOSEN, choose
@@ -131,8 +131,10 @@ class Pipeline:
             return ckpt, False
         os.makedirs(work_dir, exist_ok=True)
         out = mim_train(package, config, work_dir, self.out,
-                        self.options(iters, seed, lr) + list(extra), env=self.env,
-                        timeout=3600, log=osp.join(work_dir, 'run.log'))
+                        self.options(iters, seed, lr) + list(extra),
+                        extra=launch_options(self.executor_options().processes()),
+                        env=with_job_gpus(self.env), timeout=3600,
+                        log=osp.join(work_dir, 'run.log'))
         if out.returncode != 0 or not osp.exists(ckpt):
             raise RuntimeError(f'mim train {package} {osp.basename(config)} failed; see '
                                f'{work_dir}/run.log')
@@ -332,7 +334,8 @@ class Pipeline:
     def executor_options(self):
         return ExecutorOptions(kind=getattr(self.args, 'executor', 'local'),
                                workers=self.args.jobs, folder=osp.join(self.out, 'jobs'),
-                               slurm_partition=getattr(self.args, 'slurm_partition', None))
+                               slurm_partition=getattr(self.args, 'slurm_partition', None),
+                               gpus_per_job=getattr(self.args, 'gpus_per_job', None))
 
     def run(self):
         from mmseg_distill.datasets.synthetic_scenes import generate

@@ -56,6 +56,19 @@ def schedule_options(iters: int, scheduler_end: bool = False) -> List[str]:
         [f'default_hooks.checkpoint.interval={iters}']
 
 
+def launch_options(processes: int) -> List[str]:
+    """``mim train`` arguments that run one training in ``processes`` processes (one per GPU,
+    each at the config's per-GPU batch, as ``mim train --launcher pytorch --gpus N``; gloo
+    processes on a machine without CUDA); none for one process."""
+    return ['--launcher', 'pytorch', '--gpus', str(processes)] if processes > 1 else []
+
+
+def with_job_gpus(env: Dict[str, str]) -> Dict[str, str]:
+    """``env`` with the GPUs this job's process was given (``jobs.run_jobs`` sets
+    ``CUDA_VISIBLE_DEVICES`` on it), for the training it starts."""
+    return dict(env, **{k: os.environ[k] for k in ('CUDA_VISIBLE_DEVICES', ) if k in os.environ})
+
+
 def mim_train(package: str, config: str, work_dir: str, cwd: str,
               options: Sequence[str] = (), extra: Sequence[str] = (),
               env: Optional[Dict[str, str]] = None, timeout: float = 900,

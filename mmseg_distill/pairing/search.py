@@ -30,8 +30,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from ..utils.stats import interval_text, paired
 from .jobs import ExecutorOptions, Job, run_jobs
-from .runs import (SINGLE_THREAD, failure_cause, last_validation, machine, machine_text, mim_train,
-                   schedule_options)
+from .runs import (SINGLE_THREAD, failure_cause, last_validation, launch_options, machine,
+                   machine_text, mim_train, schedule_options, with_job_gpus)
 
 FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)
 
@@ -273,16 +273,10 @@ class WeightSearch:
             with open(done) as f:
                 return json.load(f)['mIoU']
         os.makedirs(work, exist_ok=True)
-        processes = self.executor.processes()
-        # one process per GPU of the job, each at the leaf's per-GPU batch, as the user's own
-        # `mim train --launcher pytorch --gpus N` (gloo processes on a machine without CUDA)
-        launch = ['--launcher', 'pytorch', '--gpus', str(processes)] if processes > 1 else []
-        # the GPUs this job was given (run_jobs sets them on the job's process)
-        env = dict(self.env, **{k: os.environ[k] for k in ('CUDA_VISIBLE_DEVICES', )
-                                if k in os.environ})
         out = mim_train(package, config, work, self.cwd,
                         [f'randomness.seed={seed}'] + self.budget() + self.extra + options,
-                        extra=launch, env=env, timeout=24 * 3600,
+                        extra=launch_options(self.executor.processes()),
+                        env=with_job_gpus(self.env), timeout=24 * 3600,
                         log=osp.join(work, 'run.log'))
         if out.returncode != 0:
             raise RuntimeError(f'mim train {package} {osp.basename(config)} failed: '

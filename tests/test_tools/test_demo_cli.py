@@ -67,3 +67,24 @@ def test_the_second_table_is_asked_for_except_in_the_smoke_run(demo_main, tmp_pa
 
     assert searched(tuned=False) is None
     assert searched(tuned=True).endswith(osp.join('docs', 'weight_search', 'b8-2000-lr0.03'))
+
+
+def test_the_demos_trainings_run_in_the_processes_asked_for(tmp_path, monkeypatch):
+    import argparse
+    import types
+
+    import benchmarks.demo.pipeline as demo
+    launched = []
+
+    def fake_mim_train(package, config, work_dir, cwd, options=(), extra=(), **kwargs):
+        launched.append(list(extra))
+        open(osp.join(work_dir, 'iter_5.pth'), 'w').close()
+        return types.SimpleNamespace(returncode=0)
+
+    monkeypatch.setattr(demo, 'mim_train', fake_mim_train)
+    for gpus, expected in ((None, []), (2, ['--launcher', 'pytorch', '--gpus', '2'])):
+        args = argparse.Namespace(preset='quick', seeds=None, out=str(tmp_path / str(gpus)),
+                                  jobs=1, executor='local', force=False, gpus_per_job=gpus)
+        pipe = Pipeline(args)
+        pipe.train('mmseg', tiny.STUDENT_CFG, str(tmp_path / str(gpus) / 'run'), 5, 0)
+        assert launched[-1] == expected
