@@ -3,13 +3,19 @@
 naive loss references (``naive_reference``) that the tests, the demo, the benchmark and the GPU
 check share. It runs from a clone (``python tools/demo.py``, ``python tools/benchmark.py``);
 a user who installed the wheel has ``mmseg_distill`` alone, which imports nothing from here.
+Processes that unpickle its functions (the demo's submitit jobs) find it through
+``PYTHONPATH``, which the lab's tools set (``with_lab_on_path``).
 """
 import os
 import os.path as osp
 
-_CLONE = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# the demo's jobs run in processes submitit starts, which unpickle functions of this package:
-# they find it on PYTHONPATH, as the process that imported it does
-if _CLONE not in os.environ.get('PYTHONPATH', '').split(os.pathsep):
-    os.environ['PYTHONPATH'] = os.pathsep.join(
-        p for p in (_CLONE, os.environ.get('PYTHONPATH')) if p)
+CLONE = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def with_lab_on_path(env=None) -> dict:
+    """``env`` (default: this process's) with the clone on ``PYTHONPATH``, for a process that
+    imports this package (a submitit job, a benchmark worker)."""
+    env = dict(os.environ if env is None else env)
+    paths = [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p]
+    env['PYTHONPATH'] = os.pathsep.join([CLONE] + [p for p in paths if p != CLONE])
+    return env

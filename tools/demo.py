@@ -36,13 +36,18 @@ time: a job's numbers then depend only on its config and seed, not on what else 
 pipeline (one seed, a few minutes): its figures are not evidence.
 """
 import argparse
+import os
 import os.path as osp
 import shlex
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# the lab (benchmarks/) is in the clone, not in the installed package
+# the lab (benchmarks/) is in the clone, not in the installed package: importable here and
+# in the job processes submitit starts (they unpickle its functions)
 sys.path.insert(0, REPO)
+from benchmarks import with_lab_on_path  # noqa: E402
+
+os.environ['PYTHONPATH'] = with_lab_on_path()['PYTHONPATH']
 
 
 def main():

@@ -24,12 +24,17 @@ Writes ``<demo>/ablations/<name>/seed<s>/`` (runs and, with ``--transfer``, what
 took from the teacher) and ``<demo>/ablations/<name>/results.json``; prints the test mIoU of
 baseline, row and variant per seed with the paired differences.
 """
+import os
 import os.path as osp
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# the lab (benchmarks/) is in the clone, not in the installed package
+# the lab (benchmarks/) is in the clone, not in the installed package: importable here and
+# in the job processes submitit starts (they unpickle its functions)
 sys.path.insert(0, REPO)
+from benchmarks import with_lab_on_path  # noqa: E402
+
+os.environ['PYTHONPATH'] = with_lab_on_path()['PYTHONPATH']
 
 
 def main(argv=None):

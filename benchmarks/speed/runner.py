@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+from benchmarks import with_lab_on_path
 from benchmarks.tiny import REPO
 from mmseg_distill.methods import METHODS
 
@@ -38,7 +39,8 @@ def default_leaves(pair):
 
 def run_worker(kind, spec, timeout=None):
     """``kind`` ('ours', 'pair', 'step') in a fresh process; its JSON result."""
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    # the worker imports this package from the clone
+    env = with_lab_on_path(dict(os.environ, PYTHONWARNINGS='ignore'))
     if spec.get('pin_malloc', True):
         # RSS then follows live memory (freed buffers go back to the system), at the price of
         # a page-fault per large allocation: right for memory, wrong for allocation-heavy timing

@@ -90,9 +90,11 @@ def test_the_wheel_installs_into_an_existing_stack_and_replaces_none_of_it(wheel
     assert {'torch>=2.0', 'mmcv<=2.1.0,>=2.0.0rc4', 'mmsegmentation<2.0.0,>=1.2.0',
             'mmrazor<2.0.0,>=1.0.0', 'mmengine<1.0.0,>=0.10.0'} <= set(requires)
     report = tmp_path / 'report.json'
+    # from a folder of the user's (in the checkout, pip would take the build's
+    # mmseg_distill.egg-info on sys.path for an installed copy and install nothing)
     done = subprocess.run([sys.executable, '-m', 'pip', 'install', '--dry-run', '--no-index',
                            '--disable-pip-version-check', '--report', str(report), wheel],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     install = [item['metadata']['name'] for item in json.loads(report.read_text())['install']]
     assert install == ['mmseg_distill'], install

@@ -82,8 +82,9 @@ print('RESULTS ' + json.dumps(results))
 
 
 def test_every_shipped_config_builds_through_the_package_scope(tmp_path):
+    from benchmarks import with_lab_on_path  # the script writes a KA stage-1 checkpoint with it
     out = subprocess.run([sys.executable, '-c', BUILD_ALL, json.dumps(SHIPPED)], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=1800)
+                         capture_output=True, text=True, timeout=1800, env=with_lab_on_path())
     line = [line for line in out.stdout.splitlines() if line.startswith('RESULTS ')]
     assert line, out.stderr[-4000:]
     results = json.loads(line[-1][len('RESULTS '):])

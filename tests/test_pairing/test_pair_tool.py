@@ -154,20 +154,21 @@ def _points():
     return teacher, student
 
 
-def test_ka_stage2_names_the_stage1_checkpoint_of_the_schedule_the_leaf_inherits(tmp_path):
+def test_ka_stage2_names_the_stage1_runs_work_directory_whatever_its_length(tmp_path):
+    """Not a checkpoint file named after stage 1's iterations (which depend on the schedule
+    and the GPU count): the run's work directory, whose last checkpoint the connector loads."""
     from mmengine.config import Config
 
     from mmseg_distill.pairing import Pair, leaf_texts
     student_cfg = Config(dict(train_cfg=dict(type='IterBasedTrainLoop', max_iters=160000)))
     schedule = Config(dict(train_cfg=dict(type='IterBasedTrainLoop', max_iters=100)))
     out = str(tmp_path / 'leaves' / 'ka_x.py')
-    pair = Pair('t.py', 's.py', 'ka', out, (64, 64), 7, schedule='sched.py')
-    texts = dict(leaf_texts(pair, *_points(), student_cfg, schedule_cfg=schedule))
-    stage2 = texts[out]
-    assert "ka_x_stage1/iter_100.pth'" in stage2 and 'iter_160000' not in stage2
-    pair = Pair('t.py', 's.py', 'ka', out, (64, 64), 7)
-    stage2 = dict(leaf_texts(pair, *_points(), student_cfg))[out]
-    assert "ka_x_stage1/iter_160000.pth'" in stage2
+    for pair, kwargs in ((Pair('t.py', 's.py', 'ka', out, (64, 64), 7, schedule='sched.py'),
+                          dict(schedule_cfg=schedule)),
+                         (Pair('t.py', 's.py', 'ka', out, (64, 64), 7), {})):
+        stage2 = dict(leaf_texts(pair, *_points(), student_cfg, **kwargs))[out]
+        assert "work_dirs/ka_x_stage1'" in stage2
+        assert 'iter_100' not in stage2 and 'iter_160000' not in stage2
 
 
 def test_every_path_the_leaf_names_resolves_from_the_leaf_wherever_it_is_run(tmp_path,
