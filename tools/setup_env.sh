@@ -3,7 +3,9 @@
 #
 # Idempotent: a second run only checks that everything is importable. The slow step is
 # mmcv 2.1.0 (no wheel exists for torch 2.13, so pip builds it; the whole first setup took
-# 547 s on 2 cores on 2026-12-06); pip keeps the built wheel in its cache, so later fresh environments on the same machine take seconds.
+# 547 s on 2 cores on 2026-12-06); the built wheel is kept per Python and torch version
+# (MMSEG_DISTILL_WHEELS, default ~/.cache/mmseg_distill/mmcv/<py>-<torch>), so later fresh
+# environments with that torch on the same machine take seconds.
 #
 #   MMSEG_DISTILL_VENV   where the venv lives (default: <repo>/.venv). A venv shared by several
 #                        checkouts installs the stack once (the stamp hashes the requirement
@@ -56,8 +58,18 @@ pip_install 'setuptools>=77,<81' wheel
 pip_install -r "$repo/requirements/torch.txt"
 pip_install -r "$repo/requirements/runtime.txt" -c "$repo/requirements/constraints.txt"
 if ! "$py" -c 'import mmcv._ext' 2>/dev/null; then
-    echo "[setup] building mmcv 2.1.0 with ops against the installed torch (first time: several minutes on 2 cores)"
-    MAX_JOBS=${MAX_JOBS:-2} pip_install --no-build-isolation -r "$repo/requirements/mmcv.txt" \
+    # the built wheel is kept per Python and torch version: pip's own wheel cache is keyed by
+    # the mmcv sdist alone and hands a wheel built against another torch to the next venv,
+    # whose import then fails (undefined symbol in mmcv._ext; seen with torch 2.0.1)
+    key=$("$py" -c 'import sys, torch; print("py%d%d-torch%s" % (sys.version_info[:2] + (torch.__version__, )))')
+    wheels=${MMSEG_DISTILL_WHEELS:-${XDG_CACHE_HOME:-$HOME/.cache}/mmseg_distill/mmcv}/$key
+    if ! ls "$wheels"/mmcv-*.whl > /dev/null 2>&1; then
+        echo "[setup] building mmcv 2.1.0 with ops against torch ($key; first time: several minutes on 2 cores)"
+        MAX_JOBS=${MAX_JOBS:-2} "$py" -m pip wheel --disable-pip-version-check -q --no-cache-dir \
+            --no-deps --no-build-isolation -w "$wheels" -r "$repo/requirements/mmcv.txt" \
+            -c "$repo/requirements/constraints.txt"
+    fi
+    pip_install --only-binary mmcv --find-links "$wheels" -r "$repo/requirements/mmcv.txt" \
         -c "$repo/requirements/constraints.txt"
 fi
 pip_install -r "$repo/requirements/openmmlab.txt" -c "$repo/requirements/constraints.txt"
