@@ -31,8 +31,10 @@ def machine() -> Dict[str, str]:
         cpu = names[0] if names else cpu
     except OSError:  # not Linux: platform's answer
         pass
-    return dict(cpu=cpu, cpu_kernels=torch.backends.cpu.get_cpu_capability(),
-                torch=torch.__version__)
+    # torch.backends.cpu came with torch 2.1 (2.0 does not say which kernels it dispatches to)
+    cpu_backend = getattr(torch.backends, 'cpu', None)
+    kernels = cpu_backend.get_cpu_capability() if cpu_backend else 'unknown'
+    return dict(cpu=cpu, cpu_kernels=kernels, torch=torch.__version__)
 
 
 def machine_text(info: Optional[Dict[str, str]]) -> str:
