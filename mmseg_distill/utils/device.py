@@ -13,12 +13,13 @@ def tool_device(name: Optional[str] = None) -> torch.device:
     device = torch.device(name)
     if device.type == 'cuda':
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0 or (device.index or 0) >= count:
+        if count == 0:
+            raise ValueError(f'--device {name}: no CUDA device is visible to this process; '
+                             'use --device cpu')
+        if (device.index or 0) >= count:
             raise ValueError(f'--device {name}: {count} CUDA device(s) visible to this process '
                              '(CUDA_VISIBLE_DEVICES, driver); use --device cpu, or a device '
-                             f'index below {count}' if count else
-                             f'--device {name}: no CUDA device is visible to this process; '
-                             'use --device cpu')
+                             f'index below {count}')
     return device
 
 
